@@ -1,0 +1,178 @@
+"""One backup: compare the memory files with the vault, commit what changed.
+
+Data flows one way: config -> sources -> snapshot -> vault -> state. Callers hold
+the vault lock (see `run_locked`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+from memvault_hooks import file_lock
+from memvault_hooks import gitenv
+from memvault_hooks import logs
+from memvault_hooks import message
+from memvault_hooks import snapshot
+from memvault_hooks import sources
+from memvault_hooks import state
+from memvault_hooks.config import Config
+from memvault_hooks.vault import Vault
+
+LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
+
+
+@dataclasses.dataclass
+class Result:
+    commit: str | None = None
+    changes: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def hostname() -> str:
+    return os.uname().nodename
+
+
+def vault_of(cfg: Config) -> Vault:
+    return Vault(cfg.vault_path, cfg.subdir, cfg.branch)
+
+
+def ensure_vault(cfg: Config) -> Vault:
+    vault = vault_of(cfg)
+    vault.prepare()
+    if not vault.exists():
+        vault.create()
+    return vault
+
+
+def _commit_env(when_epoch: int) -> dict[str, str]:
+    host = hostname()
+    date = f"@{when_epoch} +0000"
+    return {
+        "GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": "memvault", "GIT_COMMITTER_EMAIL": f"memvault@{host}", "GIT_COMMITTER_DATE": date,
+    }
+
+
+def sync_once(cfg: Config, trigger: str) -> Result:
+    """Back up every changed memory file in one vault commit. Call under the lock."""
+    result = Result()
+    started = time.time()
+    vault = ensure_vault(cfg)
+    record = state.load(vault.path)
+    files = record["files"]
+    present = sources.discover(cfg.source_dir, cfg.files)
+    tip: dict[str, str] | None = None
+    captures: list[snapshot.Capture] = []
+    for rel, sig in present.items():
+        if state.entry_matches(files.get(rel), sig):
+            continue
+        read_at = time.time_ns()
+        try:
+            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir)
+        except snapshot.Unreadable as exc:
+            result.errors.append(str(exc))
+            continue
+        if tip is None:
+            tip = vault.tip_blobs()
+        entry = state.make_entry(cap.sig, cap.blob, read_at)
+        if tip.get(rel) == cap.blob:
+            os.unlink(cap.tmp_path)
+            files[rel] = entry
+        else:
+            captures.append(cap)
+            files[rel] = entry
+    for rel, entry in files.items():
+        if rel not in present:
+            entry["missing"] = True
+    deleted: list[str] = []
+    if cfg.mirror_deletions:
+        if tip is None:
+            tip = vault.tip_blobs()
+        deleted = sorted(rel for rel in tip if rel not in present)
+
+    if captures or deleted:
+        when = int(started)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+        source_commit = gitenv.project_head(cfg.project)
+        done = vault.commit(
+            captures, deleted,
+            lambda changes: message.build(stamp, trigger, hostname(), source_commit, changes),
+            _commit_env(when),
+        )
+        if done is not None:
+            result.commit, result.changes = done
+            record["last_commit"] = result.commit
+    for rel in deleted:
+        files.pop(rel, None)
+
+    now = logs.utc_now()
+    record["last_run"] = now
+    if result.errors:
+        record["last_error"] = {"time": now, "trigger": trigger, "message": "; ".join(result.errors)}
+    else:
+        record["last_sync"] = now
+        record["last_error"] = None
+    state.save(vault.path, record)
+    _log(cfg, trigger, result)
+    return result
+
+
+def _log(cfg: Config, trigger: str, result: Result) -> None:
+    if result.commit:
+        what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {p}" for p, c in result.changes)
+    else:
+        what = "nothing to back up"
+    status = "FAILED" if result.errors else "ok"
+    logs.log(cfg.log_file, f"sync trigger={trigger} {status} {what}")
+    for err in result.errors:
+        logs.error(cfg.error_log, f"sync trigger={trigger}: {err}")
+
+
+def record_failure(cfg: Config, trigger: str, reason: str) -> None:
+    """A run that failed before it could finish: log it and keep it in the state record."""
+    logs.log(cfg.log_file, f"sync trigger={trigger} FAILED {reason}")
+    logs.error(cfg.error_log, f"sync trigger={trigger}: {reason}")
+    if os.path.isdir(cfg.vault_path):
+        record = state.load(cfg.vault_path)
+        now = logs.utc_now()
+        record["last_run"] = now
+        record["last_error"] = {"time": now, "trigger": trigger, "message": reason}
+        try:
+            state.save(cfg.vault_path, record)
+        except OSError:
+            pass
+
+
+def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None) -> Result:
+    """Take the lock (or use the one a hook handed over) and sync; then, while another
+    run left the pending marker meanwhile, take the lock again and sync once more."""
+    fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
+    total = Result()
+    first = True
+    while True:
+        try:
+            pending = file_lock.take_pending(cfg.vault_path)
+            result = sync_once(cfg, trigger if first else pending or trigger)
+        finally:
+            file_lock.release(fd)
+        first = False
+        total.commit = result.commit or total.commit
+        total.changes += result.changes
+        total.errors = result.errors
+        if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
+            return total
+        next_fd = file_lock.try_acquire(cfg.vault_path)
+        if next_fd is None:
+            return total  # the run holding the lock now will see the marker
+        fd = next_fd
+
+
+def set_remote(vault: Vault, url: str) -> None:
+    """Record `url` as the vault's origin (pushing is done by the sync)."""
+    current = vault.git("remote").decode().split()
+    vault.git("remote", "set-url" if "origin" in current else "add", "origin", url)

@@ -1,0 +1,85 @@
+"""`memvault hook STAGE [GIT-HOOK-ARGS...]`: what plain git hooks and pre-commit call.
+
+The git command that fired the hook never waits for a vault commit and never fails
+because of us: with nothing changed the hook returns from stat alone; otherwise it
+takes the vault lock, hands it to a detached `sync` that waits for the git command
+to return (so pre-commit's stash of unstaged changes is popped again) and exits 0.
+If another run holds the lock it leaves the pending marker for that run and exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from memvault_hooks import dirs
+from memvault_hooks import fastpath
+from memvault_hooks import file_lock
+
+STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
+
+
+def detect_stage(stage: str | None) -> str:
+    """The hook name; under pre-commit (which passes none) read from its environment."""
+    if stage:
+        return stage
+    if os.environ.get("PRE_COMMIT_CHECKOUT_TYPE") is not None:
+        return "post-checkout"
+    if os.environ.get("PRE_COMMIT_IS_SQUASH_MERGE") is not None:
+        return "post-merge"
+    if os.environ.get("PRE_COMMIT_REWRITE_COMMAND") is not None:
+        return "post-rewrite"
+    return "post-commit"
+
+
+def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
+    project = dirs.find_project(directory)
+    cached = fastpath.cached_config(project, explicit)
+    if cached is not None:
+        return cached
+    from memvault_hooks import config
+
+    return config.from_args(directory, explicit).to_dict()
+
+
+def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int) -> None:
+    """Start `memvault sync` detached (own session, no terminal), holding the lock."""
+    argv = [sys.executable, "-m", "memvault_hooks", "-C", config["project"]]
+    if explicit:
+        argv += ["--config", os.path.abspath(explicit)]
+    argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(os.getppid())]
+    error_log = config["error_log"]
+    dirs.make_private_dir(os.path.dirname(error_log))
+    os.set_inheritable(lock_fd, True)
+    os.posix_spawn(sys.executable, argv, os.environ, setsid=True, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, error_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+    ])
+
+
+def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
+    stage = detect_stage(rest[0] if rest and not rest[0].startswith("-") else None)
+    if stage not in STAGES:
+        sys.stderr.write(f"memvault: error: unknown hook stage {stage!r}; expected one of {', '.join(STAGES)}\n")
+        return 2
+    try:
+        config = _load_config(directory, explicit)
+        if fastpath.nothing_changed(config):
+            return 0
+        vault_path = config["vault_path"]
+        file_lock.mark_pending(vault_path, stage)
+        fd = file_lock.try_acquire(vault_path)
+        if fd is None:
+            return 0  # the run holding the lock picks up the pending marker
+        _spawn_sync(config, explicit, stage, fd)
+        os.close(fd)
+    except Exception as exc:  # a hook never fails the user's git command
+        sys.stderr.write(f"memvault: backup skipped: {exc}\n")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    rest = ([args.stage] if args.stage else []) + list(args.hook_args)
+    return fast(args.directory, args.config, rest)

@@ -1,0 +1,69 @@
+"""`memvault init [--vault PATH] [--remote URL]`: write `.memvault.yaml` if absent and
+create the vault."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from memvault_hooks import backup
+from memvault_hooks import config
+from memvault_hooks import dirs
+from memvault_hooks import file_lock
+
+TEMPLATE = """\
+# memvault-hooks: versioned backups of this project's agent memory files.
+# Reference: the memvault-hooks README (Configuration).
+version: 1
+source_dir: .                 # where memory files live; relative to the project, or absolute / ~
+files:                        # names or glob patterns (**, *) relative to source_dir
+{files}
+vault:
+{vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
+  remote: {remote}{remote_comment}
+  branch: main
+schedule: "*/15 * * * *"      # cron fallback schedule (memvault cron install)
+# log_file: <a private file under the user's state dir>
+# error_log: <beside log_file>
+# mirror_deletions: false     # true: a memory file deleted from source_dir is deleted in the vault too
+"""
+
+
+def _yaml_str(value: str) -> str:
+    import json
+
+    return json.dumps(value)  # a JSON string is a valid YAML scalar
+
+
+def render(vault: str | None, remote: str | None) -> str:
+    files = "\n".join(f"  - {name}" for name in config.DEFAULT_FILES)
+    if vault:
+        vault_path = f"  path: {_yaml_str(vault)}\n"
+    else:
+        vault_path = "  # path: <default: a per-project folder under the user's data dir>\n"
+    return TEMPLATE.format(
+        files=files,
+        vault_path=vault_path,
+        remote=_yaml_str(remote) if remote else "null",
+        remote_comment="" if remote else "                # URL of the vault's remote; null = local only",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    project = dirs.find_project(args.directory)
+    target = args.config or os.path.join(project, config.CONFIG_NAME)
+    if os.path.exists(target):
+        print(f"memvault: keeping the existing {target}")
+        if args.vault or args.remote:
+            print("memvault: --vault/--remote are ignored when the file exists; edit it instead")
+    else:
+        vault = os.path.abspath(os.path.expanduser(args.vault)) if args.vault else None
+        with open(target, "x", encoding="utf-8") as f:
+            f.write(render(vault, args.remote))
+        print(f"memvault: wrote {target}")
+    cfg = config.from_args(args.directory, target if args.config else None)
+    with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+        vault_obj = backup.ensure_vault(cfg)
+        if cfg.remote:
+            backup.set_remote(vault_obj, cfg.remote)
+    print(f"memvault: vault ready at {cfg.vault_path}")
+    return 0

@@ -1,0 +1,10 @@
+"""`memvault recover`: not built yet."""
+from __future__ import annotations
+
+import argparse
+
+from memvault_hooks.errors import MemvaultError
+
+
+def run(args: argparse.Namespace) -> int:
+    raise MemvaultError("'recover' is not built yet")

@@ -1,0 +1,10 @@
+"""`memvault restore`: not built yet."""
+from __future__ import annotations
+
+import argparse
+
+from memvault_hooks.errors import MemvaultError
+
+
+def run(args: argparse.Namespace) -> int:
+    raise MemvaultError("'restore' is not built yet")

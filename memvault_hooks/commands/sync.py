@@ -1,0 +1,87 @@
+"""`memvault sync [--trigger NAME] [--quiet]`: one backup now."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from memvault_hooks import dirs
+from memvault_hooks import fastpath
+
+# How long a detached hook run waits for the git command that fired it to return.
+AFTER_PID_WAIT = 30.0
+
+
+def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | None:
+    """Exit 0 from stat alone when nothing changed; None to take the full path."""
+    quiet = False
+    i = 0
+    while i < len(rest):
+        if rest[i] == "--quiet":
+            quiet = True
+            i += 1
+        elif rest[i] == "--trigger" and i + 1 < len(rest):
+            i += 2
+        else:
+            return None
+    project = dirs.find_project(directory)
+    config = fastpath.cached_config(project, explicit)
+    if config is None or not fastpath.nothing_changed(config):
+        return None
+    if not quiet:
+        print("memvault: nothing to back up")
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def wait_for_exit(pid: int, timeout: float = AFTER_PID_WAIT) -> None:
+    """Wait (bounded) until `pid` is gone: the git command that fired a hook has returned."""
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def run(args: argparse.Namespace) -> int:
+    from memvault_hooks import backup
+    from memvault_hooks import config
+    from memvault_hooks import file_lock
+    from memvault_hooks.errors import MemvaultError
+
+    cfg = config.from_args(args.directory, args.config)
+    if args.after_pid:
+        wait_for_exit(args.after_pid)
+    try:
+        result = backup.run_locked(cfg, args.trigger, args.lock_fd)
+    except file_lock.LockTimeout as exc:
+        backup.record_failure(cfg, args.trigger, str(exc))
+        raise MemvaultError(str(exc)) from None
+    except (MemvaultError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, MemvaultError) else f"{exc.strerror}: {exc.filename}"
+        backup.record_failure(cfg, args.trigger, reason)
+        raise MemvaultError(reason) from None
+    for err in result.errors:
+        sys.stderr.write(f"memvault: {err}\n")
+    if not args.quiet:
+        if result.commit:
+            listed = ", ".join(f"{change} {path}" for path, change in result.changes)
+            print(f"memvault: backed up {listed} as {result.commit[:12]} in {cfg.vault_path}")
+        else:
+            print("memvault: nothing to back up")
+    return result.exit_code

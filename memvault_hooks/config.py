@@ -1,0 +1,229 @@
+"""`.memvault.yaml`: finding it, validating it, and the defaults (SPEC "Configuration")."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from memvault_hooks import dirs
+from memvault_hooks.errors import ConfigError
+
+CONFIG_NAME = ".memvault.yaml"
+DEFAULT_FILES = (
+    "memory.json",
+    "github_copilot_memories.json",
+    "gpt4o_memories.json",
+    "extendedcontext.json",
+    "claude_opus_memories.json",
+    "claude_sonnet_memories.json",
+    "gemini_pro_memories.json",
+    "gpt4_memories.json",
+)
+DEFAULT_SCHEDULE = "*/15 * * * *"
+
+_TOP_KEYS = {
+    "version": int,
+    "source_dir": str,
+    "files": list,
+    "vault": dict,
+    "schedule": str,
+    "log_file": (str, type(None)),
+    "error_log": (str, type(None)),
+    "mirror_deletions": bool,
+}
+_VAULT_KEYS = {
+    "path": (str, type(None)),
+    "subdir": str,
+    "remote": (str, type(None)),
+    "branch": str,
+    "timeout": (int, float),
+}
+_TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "a mapping",
+               bool: "true or false", float: "a number", type(None): "null"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    project: str
+    config_file: str | None
+    source_dir: str
+    files: tuple[str, ...]
+    vault_path: str
+    subdir: str
+    remote: str | None
+    branch: str
+    timeout: float
+    schedule: str
+    log_file: str
+    error_log: str
+    mirror_deletions: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        values = dict(data)
+        values["files"] = tuple(values["files"])
+        return cls(**values)
+
+
+def find_config_file(project: str, explicit: str | None = None) -> str | None:
+    """`--config FILE`, else $MEMVAULT_CONFIG, else `<project>/.memvault.yaml`, else None."""
+    for source, candidate in (("--config", explicit),
+                              ("$MEMVAULT_CONFIG", os.environ.get("MEMVAULT_CONFIG") or None)):
+        if candidate is not None:
+            path = os.path.abspath(os.path.expanduser(candidate))
+            if not os.path.isfile(path):
+                raise ConfigError(path, source, "the configuration file does not exist",
+                                  f"create it with `memvault init`, or point {source} at an existing file")
+            return path
+    default = os.path.join(project, CONFIG_NAME)
+    return default if os.path.isfile(default) else None
+
+
+def load(project: str, explicit: str | None = None) -> Config:
+    config_file = find_config_file(project, explicit)
+    raw: Mapping[str, Any] = {}
+    if config_file is not None:
+        raw = _read_yaml(config_file)
+    return _build(project, config_file, raw)
+
+
+def _read_yaml(path: str) -> Mapping[str, Any]:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        raise ConfigError(path, "(yaml)", f"malformed YAML at {where}: {exc.problem}",
+                          "correct the syntax there (indent with spaces, quote values holding ': ')") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(path, "(file)", f"cannot be read: {exc}",
+                          "make it a readable UTF-8 YAML file") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, "(top level)", f"is {_type_name(data)}, not a mapping",
+                          "write `key: value` lines such as `version: 1`")
+    return data
+
+
+def _type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _check_keys(path: str, prefix: str, data: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(path, name, "unknown key", f"remove it or use one of: {known}")
+        expected = schema[key]
+        types = expected if isinstance(expected, tuple) else (expected,)
+        if isinstance(value, bool) and bool not in types:
+            ok = False
+        else:
+            ok = isinstance(value, types)
+        if not ok:
+            wanted = " or ".join(_TYPE_NAMES[t] for t in types)
+            raise ConfigError(path, name, f"is {_type_name(value)} ({value!r})", f"make it {wanted}")
+
+
+def _is_within(child: str, parent: str) -> bool:
+    child, parent = os.path.realpath(child), os.path.realpath(parent)
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def _resolve(project: str, value: str) -> str:
+    return os.path.normpath(os.path.join(project, os.path.expanduser(value)))
+
+
+def _check_relative(path: str, key: str, value: str, what: str) -> None:
+    parts = value.replace("\\", "/").split("/")
+    if not value.strip():
+        raise ConfigError(path, key, "is empty", f"give {what}")
+    if os.path.isabs(value) or value.startswith("~"):
+        raise ConfigError(path, key, f"{value!r} is absolute", f"give {what} relative to source_dir")
+    if ".." in parts:
+        raise ConfigError(path, key, f"{value!r} escapes its folder with '..'", f"give {what} inside source_dir")
+
+
+def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Config:
+    where = config_file or "(built-in defaults)"
+    _check_keys(where, "", raw, _TOP_KEYS)
+    version = raw.get("version", 1)
+    if version != 1:
+        raise ConfigError(where, "version", f"is {version}, this memvault reads version 1",
+                          "set `version: 1` (or upgrade memvault-hooks)")
+
+    source_dir = _resolve(project, raw.get("source_dir", "."))
+
+    files = raw.get("files", list(DEFAULT_FILES))
+    if not files:
+        raise ConfigError(where, "files", "is empty", "list at least one memory file name or glob pattern")
+    for i, entry in enumerate(files):
+        if not isinstance(entry, str):
+            raise ConfigError(where, f"files[{i}]", f"is {_type_name(entry)} ({entry!r})",
+                              "make it a file name or glob pattern in quotes")
+        _check_relative(where, f"files[{i}]", entry, "a file name or glob pattern")
+
+    vault = raw.get("vault") or {}
+    _check_keys(where, "vault.", vault, _VAULT_KEYS)
+    pid = dirs.project_id(project)
+    vault_value = vault.get("path")
+    vault_path = _resolve(project, vault_value) if vault_value else os.path.join(dirs.data_dir(), "vaults", pid)
+    if _is_within(vault_path, source_dir) or _is_within(source_dir, vault_path):
+        raise ConfigError(where, "vault.path", f"{vault_path} overlaps source_dir {source_dir}",
+                          "choose a vault folder outside source_dir (or drop the key for the default)")
+    subdir = vault.get("subdir", "rAgentShared")
+    _check_relative(where, "vault.subdir", subdir, "a folder name such as rAgentShared")
+    if subdir.split("/")[0] in (".git", ".", "") or subdir.startswith(".memvault"):
+        raise ConfigError(where, "vault.subdir", f"{subdir!r} is reserved", "use a plain folder name such as rAgentShared")
+    branch = vault.get("branch", "main")
+    if not branch or any(c in branch for c in " ~^:?*[\\") or ".." in branch or branch.startswith(("-", "/")) \
+            or branch.endswith(("/", ".lock", ".")):
+        raise ConfigError(where, "vault.branch", f"{branch!r} is not a valid branch name", "use a name such as main")
+    timeout = float(vault.get("timeout", 30))
+    if timeout <= 0:
+        raise ConfigError(where, "vault.timeout", f"is {timeout}", "give a positive number of seconds")
+
+    schedule = raw.get("schedule", DEFAULT_SCHEDULE)
+    if len(schedule.split()) != 5:
+        raise ConfigError(where, "schedule", f"{schedule!r} is not a 5-field cron expression",
+                          "use minute hour day-of-month month day-of-week, e.g. '*/15 * * * *'")
+
+    log_value = raw.get("log_file")
+    log_file = _resolve(project, log_value) if log_value else os.path.join(dirs.state_dir(), pid, "sync.log")
+    err_value = raw.get("error_log")
+    error_log = _resolve(project, err_value) if err_value else os.path.splitext(log_file)[0] + ".err"
+
+    return Config(
+        project=project,
+        config_file=config_file,
+        source_dir=source_dir,
+        files=tuple(files),
+        vault_path=vault_path,
+        subdir=subdir.strip("/"),
+        remote=vault.get("remote"),
+        branch=branch,
+        timeout=timeout,
+        schedule=schedule,
+        log_file=log_file,
+        error_log=error_log,
+        mirror_deletions=raw.get("mirror_deletions", False),
+    )
+
+
+def from_args(directory: str | None, explicit: str | None) -> Config:
+    """The configuration for `-C DIR` / `--config FILE`, validated; refreshes the hook's cache."""
+    from memvault_hooks import fastpath
+
+    project = dirs.find_project(directory)
+    cfg = load(project, explicit)
+    fastpath.save_config(project, explicit, cfg.to_dict())
+    return cfg

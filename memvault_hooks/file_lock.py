@@ -1,0 +1,89 @@
+"""The one lock every run takes (hooks, cron, manual), kept in the vault.
+
+It is an flock(2) on `<vault>/.memvault.lock`: the kernel drops it when the holder dies,
+so a run killed with SIGKILL never leaves it held. A hook can take it and hand the open
+descriptor to the detached process that does the work (flock belongs to the open file,
+which the child inherits).
+
+Beside it, the *pending* marker: a run that finds the lock held leaves the marker and
+goes; the holder checks for it after releasing and runs again, so no change is lost.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+
+LOCK_NAME = ".memvault.lock"
+PENDING_NAME = ".memvault-pending"
+
+
+class LockTimeout(Exception):
+    pass
+
+
+def _open(vault_path: str) -> int:
+    os.makedirs(vault_path, mode=0o700, exist_ok=True)
+    return os.open(os.path.join(vault_path, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def try_acquire(vault_path: str) -> int | None:
+    """The locked descriptor, or None when another run holds the lock."""
+    fd = _open(vault_path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def acquire(vault_path: str, timeout: float) -> int:
+    """Wait up to `timeout` seconds for the lock."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        fd = try_acquire(vault_path)
+        if fd is not None:
+            return fd
+        if time.monotonic() >= deadline:
+            raise LockTimeout(f"another memvault run has held the vault lock for over {timeout:.0f}s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def release(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(vault_path: str, timeout: float) -> Iterator[int]:
+    fd = acquire(vault_path, timeout)
+    try:
+        yield fd
+    finally:
+        release(fd)
+
+
+def mark_pending(vault_path: str, trigger: str) -> None:
+    os.makedirs(vault_path, mode=0o700, exist_ok=True)
+    fd = os.open(os.path.join(vault_path, PENDING_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, trigger.encode())
+    finally:
+        os.close(fd)
+
+
+def take_pending(vault_path: str) -> str | None:
+    """The trigger a run left pending (removing the marker), or None."""
+    path = os.path.join(vault_path, PENDING_NAME)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            trigger = f.read().strip()
+        os.unlink(path)
+    except FileNotFoundError:
+        return None
+    return trigger or "pending"

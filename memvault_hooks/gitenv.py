@@ -1,0 +1,103 @@
+"""Git's hook environment, scrubbed, and the one way this package runs git.
+
+Inside a hook git exports GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE, ... which would
+point any git call at the user's repository. Every git call here goes through
+`run_git`, which drops them first (pre-commit's `no_git_env` is the model) and
+disables prompts, so a call can never touch the project's index or hang on a tty.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+from memvault_hooks.errors import MemvaultError
+
+_KEEP = frozenset({
+    "GIT_EXEC_PATH",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_COUNT",
+    "GIT_HTTP_PROXY_AUTHMETHOD",
+    "GIT_ALLOW_PROTOCOL",
+    "GIT_ASKPASS",
+})
+
+
+def no_git_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment without what git exports to hooks (keeps ssh/askpass/config)."""
+    env = os.environ if env is None else env
+    return {
+        k: v for k, v in env.items()
+        if not k.startswith("GIT_")
+        or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+        or k in _KEEP
+    }
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A scrubbed environment that also never prompts for credentials."""
+    env = no_git_env()
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    env["LC_ALL"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+# Settings every call on the vault carries, whatever the user's global config says.
+VAULT_CONFIG = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "commit.gpgSign=false",
+    "-c", "core.quotePath=false",
+    "-c", "advice.detachedHead=false",
+)
+
+
+class GitError(MemvaultError):
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+        detail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {returncode}"
+        super().__init__(f"git {' '.join(args[:2])} failed: {detail}")
+
+
+def run_git(
+    cwd: str,
+    *args: str,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `git -C cwd args...` in a scrubbed environment; raise GitError on failure."""
+    argv = ["git", "-C", cwd, *VAULT_CONFIG, *args]
+    try:
+        proc = subprocess.run(
+            argv,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env=git_env(env),
+            timeout=timeout,
+            umask=0o077,  # vault objects, folders and files stay private to their owner
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(args, -1, f"timed out after {timeout}s") from exc
+    except FileNotFoundError as exc:
+        raise MemvaultError("git is not installed or not on PATH") from exc
+    if check and proc.returncode != 0:
+        raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
+    return proc
+
+
+def project_head(project: str) -> str | None:
+    """The full sha of the project's HEAD (its own worktree's), or None outside git."""
+    proc = run_git(project, "rev-parse", "--verify", "-q", "HEAD", check=False)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode().strip() or None

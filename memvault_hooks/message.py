@@ -1,0 +1,46 @@
+"""The vault commit message (SPEC "Vault commits"): writing it, and reading it back."""
+from __future__ import annotations
+
+import dataclasses
+
+SUBJECT_PREFIX = "memvault: "
+TRAILER_TRIGGER = "Memvault-Trigger"
+TRAILER_HOST = "Memvault-Host"
+TRAILER_SOURCE = "Memvault-Source-Commit"
+CHANGES = ("added", "modified", "deleted")
+
+
+@dataclasses.dataclass(frozen=True)
+class Parsed:
+    subject: str
+    files: list[tuple[str, str]]          # (path relative to source_dir, change)
+    trailers: dict[str, str]
+
+
+def build(when: str, trigger: str, host: str, source_commit: str | None,
+          files: list[tuple[str, str]]) -> str:
+    """`files` holds (path, change) pairs with change one of added/modified/deleted."""
+    counts = [f"{sum(1 for _, c in files if c == change)} {change}"
+              for change in CHANGES if any(c == change for _, c in files)]
+    lines = [f"{SUBJECT_PREFIX}{when} {trigger}: {', '.join(counts)}", ""]
+    lines += [f"{change}: {path}" for path, change in files]
+    lines += ["", f"{TRAILER_TRIGGER}: {trigger}", f"{TRAILER_HOST}: {host}"]
+    if source_commit:
+        lines.append(f"{TRAILER_SOURCE}: {source_commit}")
+    return "\n".join(lines) + "\n"
+
+
+def parse(message: str) -> Parsed:
+    lines = message.strip("\n").splitlines()
+    subject = lines[0] if lines else ""
+    files: list[tuple[str, str]] = []
+    trailers: dict[str, str] = {}
+    for line in lines[1:]:
+        key, sep, value = line.partition(": ")
+        if not sep:
+            continue
+        if key in CHANGES:
+            files.append((value, key))
+        elif key.startswith("Memvault-"):
+            trailers[key] = value.strip()
+    return Parsed(subject, files, trailers)

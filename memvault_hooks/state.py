@@ -1,0 +1,76 @@
+"""The `.last_sync` record: machine-local, never committed, written atomically.
+
+It is a cache of what the vault holds: losing or corrupting it costs a re-hash of the
+memory files (compared against the vault's own tree), never an error or a spurious commit.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from memvault_hooks.sources import Signature
+
+STATE_NAME = ".last_sync"
+# A file modified this close to the moment it was read may change again within the same
+# timestamp tick without its stat changing ("racy git"); such entries are always re-read.
+RACY_NS = 2_000_000_000
+
+
+def path_in(vault_path: str) -> str:
+    return os.path.join(vault_path, STATE_NAME)
+
+
+def empty() -> dict[str, Any]:
+    return {"version": 1, "files": {}, "last_sync": None, "last_commit": None,
+            "last_error": None, "push_pending": 0}
+
+
+def load(vault_path: str) -> dict[str, Any]:
+    """The record, or an empty one when it is missing or unreadable."""
+    try:
+        with open(path_in(vault_path), "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return empty()
+    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("files"), dict):
+        return empty()
+    record = empty()
+    record.update(data)
+    return record
+
+
+def save(vault_path: str, record: dict[str, Any]) -> None:
+    path = path_in(vault_path)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def entry_matches(entry: Any, sig: Signature) -> bool:
+    """True when the record's entry has this stat and was not read in the racy window."""
+    try:
+        return (
+            (entry["size"], entry["mtime_ns"], entry["ino"]) == sig
+            and entry["read_at_ns"] - sig[1] > RACY_NS
+            and not entry.get("missing")
+        )
+    except (KeyError, TypeError):
+        return False
+
+
+def make_entry(sig: Signature, blob: str, read_at_ns: int) -> dict[str, Any]:
+    return {"size": sig[0], "mtime_ns": sig[1], "ino": sig[2], "blob": blob, "read_at_ns": read_at_ns}
+
+
+def unchanged(record: dict[str, Any], present: dict[str, Signature]) -> bool:
+    """True when every present file matches its entry and no entry's file has vanished."""
+    files = record["files"]
+    for rel, sig in present.items():
+        if not entry_matches(files.get(rel), sig):
+            return False
+    return all(rel in present or entry.get("missing") for rel, entry in files.items())

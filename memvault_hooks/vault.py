@@ -1,0 +1,147 @@
+"""The vault repository on the sync path: create it, keep it sane, commit into it.
+
+Sync runs git's own plumbing through `gitenv.run_git` (one process per step, never
+one per file) and leans on git's atomic primitives; GitPython serves the history
+commands, where its object model helps, and is never imported here.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+
+from memvault_hooks import dirs
+from memvault_hooks.file_lock import LOCK_NAME
+from memvault_hooks.file_lock import PENDING_NAME
+from memvault_hooks.gitenv import run_git
+from memvault_hooks.snapshot import Capture
+from memvault_hooks.state import STATE_NAME
+
+TMP_NAME = ".memvault-tmp"
+# Machine-local files that live in the vault folder and are never committed.
+LOCAL_FILES = (LOCK_NAME, PENDING_NAME, STATE_NAME, f"{STATE_NAME}.*.tmp", f"{TMP_NAME}/")
+# Lock files a killed git process can leave behind; stale whenever we hold our own lock.
+GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
+# Settings written into every vault: a pack that grows with the deltas, not the snapshots.
+VAULT_SETTINGS = (
+    ("core.bigFileThreshold", "64m"),
+    ("gc.auto", "1000"),
+    ("gc.autoPackLimit", "20"),
+    ("gc.autoDetach", "false"),
+    ("core.logAllRefUpdates", "true"),
+)
+
+
+class Vault:
+    def __init__(self, path: str, subdir: str, branch: str) -> None:
+        self.path = path
+        self.subdir = subdir
+        self.branch = branch
+        self.tmp_dir = os.path.join(path, TMP_NAME)
+
+    def git(self, *args: str, **kwargs: object) -> bytes:
+        return run_git(self.path, *args, **kwargs).stdout  # type: ignore[arg-type]
+
+    def exists(self) -> bool:
+        return os.path.isdir(os.path.join(self.path, ".git"))
+
+    def create(self) -> None:
+        """`git init` a new vault (no template: no hooks run there). Call under the lock."""
+        dirs.make_private_dir(self.path)
+        self.git("init", "-q", "--template=", f"--initial-branch={self.branch}")
+        self.configure()
+
+    def configure(self) -> None:
+        """Settings and excludes every vault carries; idempotent."""
+        for key, value in VAULT_SETTINGS:
+            self.git("config", key, value)
+        info = os.path.join(self.path, ".git", "info")
+        os.makedirs(info, mode=0o700, exist_ok=True)
+        exclude = os.path.join(info, "exclude")
+        existing = ""
+        if os.path.exists(exclude):
+            with open(exclude, encoding="utf-8") as f:
+                existing = f.read()
+        missing = [f"/{name}" for name in LOCAL_FILES if f"/{name}" not in existing.splitlines()]
+        if missing:
+            with open(exclude, "a", encoding="utf-8") as f:
+                f.write("".join(f"{line}\n" for line in missing))
+
+    def prepare(self) -> None:
+        """Under the lock: clear what a killed run may have left (temp copies, git locks)."""
+        dirs.make_private_dir(self.path)
+        if os.stat(self.path).st_mode & 0o077:
+            os.chmod(self.path, 0o700)
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        dirs.make_private_dir(self.tmp_dir)
+        git_dir = os.path.join(self.path, ".git")
+        for name in (*GIT_LOCKS, f"refs/heads/{self.branch}.lock"):
+            try:
+                os.unlink(os.path.join(git_dir, name))
+            except FileNotFoundError:
+                pass
+
+    def head(self) -> str | None:
+        proc = run_git(self.path, "rev-parse", "--verify", "-q", "HEAD", check=False)
+        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def tip_blobs(self) -> dict[str, str]:
+        """Blob id of every file in the tip commit, keyed by path relative to source_dir."""
+        if self.head() is None:
+            return {}
+        out = self.git("ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", f"{self.subdir}/")
+        prefix = f"{self.subdir}/"
+        blobs = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, name = record.partition(b"\t")
+            path = name.decode("utf-8", errors="surrogateescape")
+            blobs[path[len(prefix):]] = meta.split()[2].decode()
+        return blobs
+
+    def stored_path(self, rel: str) -> str:
+        return os.path.join(self.path, self.subdir, *rel.split("/"))
+
+    def commit(
+        self,
+        captures: Iterable[Capture],
+        deleted: Iterable[str],
+        message_for: object,
+        env: dict[str, str],
+    ) -> tuple[str, list[tuple[str, str]]] | None:
+        """Put the captured copies in place, commit; None when the tree did not change.
+
+        `message_for(changes)` builds the message from the (path, change) pairs git
+        reports, so the message says exactly what the commit holds.
+        """
+        paths = []
+        for cap in captures:
+            target = self.stored_path(cap.rel)
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            os.chmod(cap.tmp_path, 0o600)
+            os.replace(cap.tmp_path, target)
+            paths.append(f"{self.subdir}/{cap.rel}")
+        for rel in deleted:
+            try:
+                os.unlink(self.stored_path(rel))
+            except FileNotFoundError:
+                pass
+            paths.append(f"{self.subdir}/{rel}")
+        if not paths:
+            return None
+        self.git("add", "-A", "--", *paths)
+        out = self.git("diff", "--cached", "--name-status", "--no-renames", "-z")
+        fields = out.split(b"\0")
+        kinds = {"A": "added", "M": "modified", "D": "deleted", "T": "modified"}
+        prefix = f"{self.subdir}/"
+        changes = []
+        for status, name in zip(fields[0::2], fields[1::2]):
+            path = name.decode("utf-8", errors="surrogateescape")
+            changes.append((path[len(prefix):] if path.startswith(prefix) else path,
+                            kinds.get(status.decode()[:1], "modified")))
+        if not changes:
+            return None
+        message = message_for(changes)  # type: ignore[operator]
+        self.git("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=env)
+        return self.head() or "", changes
