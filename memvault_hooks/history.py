@@ -159,7 +159,7 @@ class History:
     # -- choosing one version --------------------------------------------------------------
     def first(self) -> Version | None:
         found = self.versions()
-        return min(found, key=lambda v: v.time) if found else None
+        return min(reversed(found), key=lambda v: v.time) if found else None
 
     def latest(self) -> Version:
         found = self.versions(limit=1)
@@ -210,7 +210,7 @@ class History:
             raise UsageError(f"{sha!r} is ambiguous: it names project commits {listed}; give more digits")
         if not matches:
             raise NoVersion(f"no backup was made at project commit {sha}; {self._first_said()}")
-        return min(matches, key=lambda v: v.time)  # git lists newest first: min keeps the earliest
+        return min(reversed(matches), key=lambda v: v.time)  # git lists newest first; ties: the older
 
     # -- reading a version ---------------------------------------------------------------
     def blobs(self, version: Version) -> dict[str, str]:
