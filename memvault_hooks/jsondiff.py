@@ -108,13 +108,33 @@ def parse_lines(data: bytes) -> dict[str, Any]:
 
 
 def diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Entities with a name are compared key by key; lines without one are matched by
+    content (an inserted line is one addition, whatever its position)."""
     changes: list[Change] = []
     for key, record in old.items():
+        if key.startswith("line "):
+            continue
         if key not in new:
             changes.append(Change("removed", "", old=record, where=key))
         else:
             changes += diff(record, new[key], "", key)
     for key, record in new.items():
-        if key not in old:
+        if key not in old and not key.startswith("line "):
+            changes.append(Change("added", "", new=record, where=key))
+    old_lines = [(key, record) for key, record in old.items() if key.startswith("line ")]
+    new_lines = [(key, record) for key, record in new.items() if key.startswith("line ")]
+    unmatched = [canonical(record) for _, record in new_lines]
+    for key, record in old_lines:
+        text = canonical(record)
+        if text in unmatched:
+            unmatched.remove(text)
+        else:
+            changes.append(Change("removed", "", old=record, where=key))
+    kept = [canonical(record) for _, record in old_lines]
+    for key, record in new_lines:
+        text = canonical(record)
+        if text in kept:
+            kept.remove(text)
+        else:
             changes.append(Change("added", "", new=record, where=key))
     return changes

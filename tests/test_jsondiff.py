@@ -62,3 +62,12 @@ def test_jsonl_entity_by_entity() -> None:
 def test_jsonl_records_without_identity_and_duplicates() -> None:
     records = jsondiff.parse_lines(b'{"a": 1}\n\n{"id": 7}\n{"id": 7}\n')
     assert list(records) == ["line 1", "id 7", "id 7 #2"]
+
+
+def test_jsonl_lines_without_identity_match_by_content() -> None:
+    old = jsondiff.parse_lines(b'{"a": 1}\n{"a": 2}\n{"a": 3}\n')
+    new = jsondiff.parse_lines(b'{"a": 0}\n{"a": 1}\n{"a": 3}\n')
+    assert jsondiff.diff_lines(old, new) == [
+        Change("removed", "", old={"a": 2}, where="line 2"),
+        Change("added", "", new={"a": 0}, where="line 1"),
+    ]

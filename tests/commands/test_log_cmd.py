@@ -77,3 +77,30 @@ def test_log_bad_arguments_exit_2(project: Project) -> None:
         proc = project.run("log", *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def test_log_is_coloured_on_a_terminal(project: Project) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from support import MEMVAULT
+
+    make_versions(project, 1)
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm"
+    proc = subprocess.run([*MEMVAULT, "log"], cwd=project.root, stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert b"\033[33m" in out and b"memory.json" in out
