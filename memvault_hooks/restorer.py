@@ -192,11 +192,15 @@ class Restore:
             self.out(f"memvault: wrote {len(todo)} file(s) into {self.dest}; the live files are untouched")
             return 0
         undo = self._back_up_live(todo)
-        for item in todo:
-            self._write_live(item)
-        after = backup.sync_once(self.cfg, self.trigger, unvalidated={item.rel for item in todo})
-        for err in after.errors:
-            sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
+        written: set[str] = set()
+        try:
+            for item in todo:
+                self._write_live(item)
+                written.add(item.rel)
+        finally:  # record what was written, even when a later file stopped the restore
+            after = backup.sync_once(self.cfg, self.trigger, unvalidated=written)
+            for err in after.errors:
+                sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
         replaced = sum(1 for item in todo if item.live_blob is not None)
         said = f"restored {len(todo)} file(s)"
         if replaced:
