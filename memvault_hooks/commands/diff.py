@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         old = Side(hist, cfg, start, live=False)
         new = Side(hist, cfg, end, live=end is None)
         names = [rel] if rel else sorted(old.names() | new.names())
+        if rel and old.read(rel) is None and new.read(rel) is None:
+            raise NoVersion(f"{rel} is neither in {old.title} nor in {new.title}")
         print(painter.dim(f"memvault diff: {old.title} -> {new.title}"))
         shown = 0
         for name in names:

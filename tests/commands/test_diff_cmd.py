@@ -69,3 +69,9 @@ def test_bad_when_exits_2(project: Project) -> None:
     for args in (("--from", "tomorrowish"), ("--to", "2026-02-30")):
         proc = project.run("diff", *args)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot read the time" in proc.stderr
+
+
+def test_unknown_file_exits_1(project: Project) -> None:
+    ok(project.sync())
+    proc = project.run("diff", "never.json")
+    assert proc.returncode == 1 and "never.json is neither in" in proc.stderr
