@@ -18,6 +18,7 @@ from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks.config import Config
+from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault import Vault
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
@@ -43,10 +44,18 @@ def vault_of(cfg: Config) -> Vault:
 
 
 def ensure_vault(cfg: Config) -> Vault:
+    """The vault, created on first use; a folder that holds something else is refused."""
     vault = vault_of(cfg)
-    vault.prepare()
     if not vault.exists():
+        foreign = vault.foreign_entries()
+        if foreign:
+            raise MemvaultError(
+                f"vault.path {vault.path} exists and is not a vault (it holds {', '.join(foreign[:3])}); "
+                "point vault.path at an empty or new folder")
+        vault.prepare()
         vault.create()
+    else:
+        vault.prepare()
     return vault
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import platformdirs
 
@@ -62,3 +63,19 @@ def test_deleted_vault_is_not_mistaken_for_no_change(project: Project) -> None:
     shutil.rmtree(project.vault)
     assert project.sync().returncode == 0
     assert (project.stored / "memory.json").exists()
+
+
+def test_no_change_sync_counts_as_a_successful_run(project: Project) -> None:
+    import json
+    import time
+
+    _settle(project)
+    state = project.vault / ".last_sync"
+    record = json.loads(state.read_text())
+    record["last_sync"] = "2000-01-01T00:00:00Z"
+    state.write_text(json.dumps(record))
+    time.sleep(0.01)
+    assert project.sync("--trigger", "cron", "--quiet").returncode == 0
+    assert json.loads(state.read_text())["last_sync"] > "2020"
+    logs = list(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.log"))
+    assert "sync trigger=cron ok nothing to back up" in logs[0].read_text()

@@ -228,3 +228,23 @@ def test_quiet_prints_nothing(project: Project) -> None:
     proc = project.sync("--quiet")
     assert proc.returncode == 0
     assert proc.stdout == ""
+
+
+def test_vault_path_holding_something_else_is_refused(project: Project) -> None:
+    project.vault.mkdir()
+    (project.vault / "thesis.tex").write_text("precious")
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "not a vault" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (project.vault / ".git").exists()
+    assert (project.vault / "thesis.tex").read_text() == "precious"
+
+
+def test_unwritable_vault_location_fails_cleanly(project: Project) -> None:
+    blocker = project.vault.parent / "blocker"
+    blocker.write_text("a file, not a folder")
+    project.config(f"version: 1\nvault:\n  path: {blocker / 'vault'}\n")
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "memvault: error:" in proc.stderr
+    assert (project.root / "memory.json").read_bytes() == (DATA / "memory.json").read_bytes()
