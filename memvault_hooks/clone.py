@@ -15,11 +15,7 @@ from memvault_hooks import dirs
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.gitenv import GitError
 from memvault_hooks.gitenv import run_git
-from memvault_hooks.vault import LOCAL_FILES
 from memvault_hooks.vault import Vault
-
-# Machine-local files a folder may hold and still count as empty (a lock taken earlier, …).
-_LOCAL_NAMES = frozenset(name.rstrip("/") for name in LOCAL_FILES if "*" not in name)
 
 
 def is_empty_place(path: str, also: frozenset[str] = frozenset()) -> bool:
@@ -29,7 +25,7 @@ def is_empty_place(path: str, also: frozenset[str] = frozenset()) -> bool:
         return True
     if not os.path.isdir(path) or os.path.islink(path):
         return False
-    return all(name in _LOCAL_NAMES or name in also or name.startswith(".last_sync.") for name in os.listdir(path))
+    return all(name in also for name in Vault(path, "", "").foreign_entries())
 
 
 def has_history(path: str) -> bool:
