@@ -16,6 +16,7 @@ from memvault_hooks import message
 from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
+from memvault_hooks import statcache
 from memvault_hooks.config import Config
 from memvault_hooks.vault import Vault
 
@@ -65,7 +66,7 @@ def sync_once(cfg: Config, trigger: str) -> Result:
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
     files = record["files"]
-    present = sources.discover(cfg.source_dir, cfg.files)
+    present, expansion = sources.scan(cfg.source_dir, cfg.files)
     tip: dict[str, str] | None = None
     captures: list[snapshot.Capture] = []
     for rel, sig in present.items():
@@ -118,6 +119,7 @@ def sync_once(cfg: Config, trigger: str) -> Result:
         record["last_sync"] = now
         record["last_error"] = None
     state.save(vault.path, record)
+    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path))
     _log(cfg, trigger, result)
     return result
 
