@@ -66,7 +66,9 @@ def sync_once(cfg: Config, trigger: str) -> Result:
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
     files = record["files"]
-    present, expansion = sources.scan(cfg.source_dir, cfg.files)
+    hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
+    # With the folders unchanged the cache names the same files a walk would find.
+    present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
     tip: dict[str, str] | None = None
     captures: list[snapshot.Capture] = []
     for rel, sig in present.items():
@@ -78,15 +80,20 @@ def sync_once(cfg: Config, trigger: str) -> Result:
         except snapshot.Unreadable as exc:
             result.errors.append(str(exc))
             continue
-        if tip is None:
-            tip = vault.tip_blobs()
         entry = state.make_entry(cap.sig, cap.blob, read_at)
-        if tip.get(rel) == cap.blob:
-            os.unlink(cap.tmp_path)
-            files[rel] = entry
-        else:
-            captures.append(cap)
-            files[rel] = entry
+        old = files.get(rel)
+        if isinstance(old, dict) and old.get("blob") == cap.blob:
+            # Touched, maybe unchanged: the vault's tip decides (one ls-tree for all such
+            # files). A file whose content differs from the record goes straight to
+            # `git add`; if the tip already holds it, git reports no change for it.
+            if tip is None:
+                tip = vault.tip_blobs()
+            if tip.get(rel) == cap.blob:
+                os.unlink(cap.tmp_path)
+                files[rel] = entry
+                continue
+        captures.append(cap)
+        files[rel] = entry
     for rel, entry in files.items():
         if rel not in present:
             entry["missing"] = True

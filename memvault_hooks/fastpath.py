@@ -98,8 +98,9 @@ def nothing_changed(config: dict[str, Any]) -> bool:
     vault_path = config["vault_path"]
     if not os.path.isdir(os.path.join(vault_path, ".git")):
         return False
-    if statcache.matches(vault_path, config["source_dir"], config["files"]):
-        return True
+    hit = statcache.check(vault_path, config["source_dir"], config["files"], stop_at_change=True)
+    if hit is not None:
+        return hit[2]  # the cache is current: it knows whether any file changed
     record_sig = statcache.record_sig(vault_path)
     record = state.load(vault_path)
     if record.get("last_error") or record.get("push_pending"):

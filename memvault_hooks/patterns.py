@@ -81,6 +81,7 @@ def _walk(root: str, prefix: str, out: Expansion, with_files: bool) -> list[str]
 def expand(root: str, patterns: tuple[str, ...]) -> Expansion:
     """The paths the patterns name (existing or not for plain names), and the folders read."""
     import fnmatch
+    import re
 
     out = Expansion()
     for pattern in patterns:
@@ -105,9 +106,10 @@ def expand(root: str, patterns: tuple[str, ...]) -> Expansion:
                     following.append(_join(prefix, part))
                 else:
                     hidden_ok = part.startswith(".")
+                    match = re.compile(fnmatch.translate(part)).match
                     for name, is_dir, is_link in sorted(_entries(root, prefix, out)):
                         if (last or is_dir) and (hidden_ok or not name.startswith(".")) \
-                                and fnmatch.fnmatch(name, part):
+                                and match(name):
                             following.append(_join(prefix, name))
                             if is_link and is_dir and not last:
                                 out.followed_link = True

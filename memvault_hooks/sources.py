@@ -33,13 +33,14 @@ def scan(source_dir: str, patterns: tuple[str, ...]) -> tuple[dict[str, Signatur
     real_root = os.path.realpath(source_dir)
     safe_dirs: dict[str, bool] = {}
     expansion = expand(source_dir, patterns)
+    root = source_dir.rstrip(os.sep) + os.sep
     for rel in expansion.paths:
-        path = os.path.join(source_dir, rel)
+        path = root + rel
         try:
             lst = os.lstat(path)
         except OSError:
             continue
-        parent = os.path.dirname(rel)
+        parent = rel.rpartition("/")[0]
         if parent:
             ok = safe_dirs.get(parent)
             if ok is None:

@@ -51,7 +51,9 @@ def save(vault_path: str, record: dict[str, Any]) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=1, sort_keys=True)
+        # One call into json's C encoder (indent would take its pure-Python path:
+        # ~10x slower for a record of thousands of files).
+        f.write(json.dumps(record, sort_keys=True, separators=(",", ":")))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

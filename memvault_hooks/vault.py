@@ -87,11 +87,30 @@ class Vault:
         proc = run_git(self.path, "rev-parse", "--verify", "-q", "HEAD", check=False)
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
+    def head_fast(self) -> str | None:
+        """HEAD read from the files git writes after a commit; rev-parse when in doubt."""
+        git_dir = os.path.join(self.path, ".git")
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="ascii") as f:
+                ref = f.read().strip()
+            if ref.startswith("ref: refs/heads/"):
+                with open(os.path.join(git_dir, *ref[5:].split("/")), encoding="ascii") as f:
+                    sha = f.read().strip()
+                if len(sha) in (40, 64) and all(c in "0123456789abcdef" for c in sha):
+                    return sha
+        except (OSError, UnicodeDecodeError):
+            pass
+        return self.head()
+
     def tip_blobs(self) -> dict[str, str]:
         """Blob id of every file in the tip commit, keyed by path relative to source_dir."""
-        if self.head() is None:
-            return {}
-        out = self.git("ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", f"{self.subdir}/")
+        proc = run_git(self.path, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", f"{self.subdir}/",
+                       check=False)
+        if proc.returncode != 0:
+            if self.head() is None:
+                return {}  # no commit yet
+            run_git(self.path, "ls-tree", "HEAD", check=True)  # raises with git's reason
+        out = proc.stdout
         prefix = f"{self.subdir}/"
         blobs = {}
         for record in out.split(b"\0"):
@@ -146,4 +165,4 @@ class Vault:
             return None
         message = message_for(changes)  # type: ignore[operator]
         self.git("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=env)
-        return self.head() or "", changes
+        return self.head_fast() or "", changes

@@ -67,7 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from memvault_hooks import file_lock
     from memvault_hooks.errors import MemvaultError
 
-    cfg = config.from_args(args.directory, args.config)
+    cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
+    # The configuration the hook's cache holds, validated when it was written and
+    # trusted while the file is unchanged: no YAML parser to import on this path.
+    cfg = config.Config.from_dict(cached) if cached is not None else config.from_args(args.directory, args.config)
     if args.after_pid:
         wait_for_exit(args.after_pid)
     try:
