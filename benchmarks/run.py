@@ -30,13 +30,27 @@ DEFAULT_RUNS = 15
 QUICK_RUNS = 3
 
 
-def measure(cmd: c.Command, i: int) -> tuple[float, float]:
-    """Run one command: wall seconds, and peak RSS in MB of it and its waited-for children."""
+GNU_TIME = "/usr/bin/time"
+
+
+def measure(cmd: c.Command, i: int, rss: bool = False) -> tuple[float, float]:
+    """Run one command: wall seconds, and peak RSS in MB of it and its waited-for children.
+
+    A child's ru_maxrss (wait4) starts from the RSS of the process that forked it, so
+    where peak memory is asked the command runs under GNU time (a small C program),
+    whose %M is the peak of the command and all the children it waited for.
+    """
     if cmd.before:
         cmd.before(i)
+    argv = cmd.argv
+    report = None
+    if rss and os.access(GNU_TIME, os.X_OK):
+        report = tempfile.NamedTemporaryFile(prefix="rss-", delete=False)
+        report.close()
+        argv = [GNU_TIME, "-f", "%M", "-o", report.name, *argv]
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=cmd.env, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(argv, cwd=cmd.cwd, env=cmd.env, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=out)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
@@ -46,16 +60,22 @@ def measure(cmd: c.Command, i: int) -> tuple[float, float]:
             raise RuntimeError(f"{' '.join(cmd.argv)} exited {proc.returncode}:\n{out.read().decode(errors='replace')}")
     if cmd.after:
         cmd.after(i)
-    return elapsed, usage.ru_maxrss / 1024
+    peak_kb = usage.ru_maxrss
+    if report is not None:
+        with open(report.name, encoding="ascii") as f:
+            peak_kb = int(f.read().split()[-1])
+        os.unlink(report.name)
+    return elapsed, peak_kb / 1024
 
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:9.1f} ms" if seconds < 10 else f"{seconds:9.2f} s "
 
 
-def _line(label: str, times: list[float], rss: list[float]) -> str:
+def _line(label: str, times: list[float], rss: list[float] | None) -> str:
     return (f"   {label:9} min {_ms(min(times))}  median {_ms(statistics.median(times))}  "
-            f"max {_ms(max(times))}  peak RSS {max(rss):7.1f} MB")
+            f"max {_ms(max(times))}  mean {_ms(statistics.fmean(times))}"
+            + (f"  peak RSS {max(rss):7.1f} MB" if rss else ""))
 
 
 def run_case(case: c.Case, runs: int) -> dict[str, object]:
@@ -68,11 +88,11 @@ def run_case(case: c.Case, runs: int) -> dict[str, object]:
     for i in range(runs):
         order = ("ours", "base") if i % 2 == 0 else ("base", "ours")
         for side in order:
-            elapsed, rss = measure(case.ours if side == "ours" else case.base, i)
+            elapsed, rss = measure(case.ours if side == "ours" else case.base, i, case.peak_rss)
             t[side].append(elapsed)
             m[side].append(rss)
-    print(_line("ours", t["ours"], m["ours"]))
-    print(_line("baseline", t["base"], m["base"]))
+    print(_line("ours", t["ours"], m["ours"] if case.peak_rss else None))
+    print(_line("baseline", t["base"], m["base"] if case.peak_rss else None))
     time_ratio = statistics.median(t["ours"]) / statistics.median(t["base"])
     row: dict[str, object] = {"case": case.name, "ours": statistics.median(t["ours"]),
                               "base": statistics.median(t["base"]), "rss": max(m["ours"])}

@@ -13,11 +13,13 @@ from memvault_hooks import file_lock
 from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import message
+from memvault_hooks import packing
 from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import statcache
 from memvault_hooks.config import Config
+from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
@@ -59,7 +61,7 @@ def _commit_env(when_epoch: int) -> dict[str, str]:
     }
 
 
-def sync_once(cfg: Config, trigger: str) -> Result:
+def sync_once(cfg: Config, trigger: str, progress: Progress | None = None) -> Result:
     """Back up every changed memory file in one vault commit. Call under the lock."""
     result = Result()
     started = time.time()
@@ -71,12 +73,15 @@ def sync_once(cfg: Config, trigger: str) -> Result:
     present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
     tip: dict[str, str] | None = None
     captures: list[snapshot.Capture] = []
-    for rel, sig in present.items():
-        if state.entry_matches(files.get(rel), sig):
-            continue
+    todo = [(rel, sig) for rel, sig in present.items() if not state.entry_matches(files.get(rel), sig)]
+    if progress is not None:
+        progress.start(len(todo), sum(sig[0] for _, sig in todo))
+    for rel, sig in todo:
+        if progress is not None:
+            progress.advance(files=1)
         read_at = time.time_ns()
         try:
-            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir)
+            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, progress)
         except snapshot.Unreadable as exc:
             result.errors.append(str(exc))
             continue
@@ -107,6 +112,8 @@ def sync_once(cfg: Config, trigger: str) -> Result:
         when = int(started)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
         source_commit = gitenv.project_head(cfg.project)
+        if progress is not None:
+            progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
         done = vault.commit(
             captures, deleted,
             lambda changes: message.build(stamp, trigger, hostname(), source_commit, changes),
@@ -115,6 +122,8 @@ def sync_once(cfg: Config, trigger: str) -> Result:
         if done is not None:
             result.commit, result.changes = done
             record["last_commit"] = result.commit
+            packing.after_commit(vault.path, record, [cap.blob for cap in captures],
+                                 [f"{cfg.subdir}/{path}" for path, _ in result.changes])
     for rel in deleted:
         files.pop(rel, None)
 
@@ -157,7 +166,8 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
             pass
 
 
-def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None) -> Result:
+def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
+               progress: Progress | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more."""
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
@@ -166,7 +176,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None) -> Result:
     while True:
         try:
             pending = file_lock.take_pending(cfg.vault_path)
-            result = sync_once(cfg, trigger if first else pending or trigger)
+            result = sync_once(cfg, trigger if first else pending or trigger, progress)
         finally:
             file_lock.release(fd)
         first = False

@@ -151,7 +151,9 @@ class Vault:
             paths.append(f"{self.subdir}/{rel}")
         if not paths:
             return None
-        self.git("add", "-A", "--", *paths)
+        # Files above core.bigFileThreshold are streamed into a pack (flat memory); at
+        # zlib level 1, as git writes loose objects, that is ~2.5x faster than level 6.
+        self.git("-c", "pack.compression=1", "add", "-A", "--", *paths)
         out = self.git("diff", "--cached", "--name-status", "--no-renames", "-z")
         fields = out.split(b"\0")
         kinds = {"A": "added", "M": "modified", "D": "deleted", "T": "modified"}

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from memvault_hooks import config
     from memvault_hooks import file_lock
     from memvault_hooks.errors import MemvaultError
+    from memvault_hooks.progress import Progress
 
     cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
     # The configuration the hook's cache holds, validated when it was written and
@@ -74,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if args.after_pid:
         wait_for_exit(args.after_pid)
     try:
-        result = backup.run_locked(cfg, args.trigger, args.lock_fd)
+        with Progress("sync", enabled=not args.quiet) as shown:
+            result = backup.run_locked(cfg, args.trigger, args.lock_fd, shown)
     except file_lock.LockTimeout as exc:
         backup.record_failure(cfg, args.trigger, str(exc))
         raise MemvaultError(str(exc)) from None
