@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 STREAM_ABOVE = 2 << 20
 CHUNK = 1 << 20
@@ -51,8 +52,8 @@ def _json_problem(path: str) -> str | None:
     return None
 
 
-def _ijson():  # type: ignore[no-untyped-def]
-    import ijson
+def _ijson() -> Any:
+    import ijson  # type: ignore[import-untyped]
 
     for name in ("yajl2_c", "yajl2_cffi", "yajl2"):
         try:
@@ -66,7 +67,7 @@ def _json_problem_streamed(path: str) -> str | None:
     """Validate a large JSON document in a stream of CHUNK-sized reads."""
     from collections import deque
 
-    from ijson.common import JSONError
+    from ijson.common import JSONError  # type: ignore[import-untyped]
 
     ijson = _ijson()
     with open(path, "rb") as f:

@@ -26,6 +26,7 @@ class Expansion:
         self.folders: dict[str, tuple[int, int] | None] = {}
         self.followed_link = False            # a symlinked folder was walked through
         self.started_ns = time.time_ns()      # when the walk began (for racy folder times)
+        self.link_targets: set[tuple[int, int]] = set()
 
 
 def _join(prefix: str, name: str) -> str:
@@ -72,6 +73,13 @@ def _walk(root: str, prefix: str, out: Expansion, with_files: bool) -> list[str]
         if is_dir:
             if is_link:
                 out.followed_link = True
+                try:
+                    st = os.stat(os.path.join(root, path))
+                except OSError:
+                    continue
+                if (st.st_dev, st.st_ino) in out.link_targets:
+                    continue  # a symlink loop, or a folder already walked through a link
+                out.link_targets.add((st.st_dev, st.st_ino))
             found += _walk(root, path, out, with_files)
         elif with_files:
             found.append(path)

@@ -40,7 +40,7 @@ def record_sig(vault_path: str) -> list[int] | None:
 
 
 def _header(source_dir: str, patterns: tuple[str, ...] | list[str],
-            record_sig: list[int] | None) -> tuple[object, ...]:
+            record_sig: list[int] | None) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None]:
     return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None)
 
 

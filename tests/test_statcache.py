@@ -126,3 +126,12 @@ def test_expansion_records_every_folder_it_read(tmp_path: Path) -> None:
     expansion = patterns.expand(str(tmp_path), ("x/**/*.json", "top.json"))
     assert set(expansion.folders) == {"", "x", "x/y"}
     assert expansion.folders[""] is not None and not expansion.followed_link
+
+
+def test_a_symlink_loop_ends_the_walk_and_disables_the_cache(tmp_path: Path) -> None:
+    (tmp_path / "m" / "a").mkdir(parents=True)
+    (tmp_path / "m" / "a" / "x.json").write_text("{}")
+    (tmp_path / "m" / "a" / "loop").symlink_to("..")
+    expansion = patterns.expand(str(tmp_path), ("m/**/*.json",))
+    assert "m/a/x.json" in expansion.paths and len(expansion.paths) < 5
+    assert expansion.followed_link  # no stat cache is written for such a tree

@@ -12,6 +12,8 @@ from memvault_hooks import fastpath
 if TYPE_CHECKING:
     import argparse
 
+    from memvault_hooks import config
+
 # How long a detached hook run waits for the git command that fired it to return.
 AFTER_PID_WAIT = 30.0
 
@@ -61,17 +63,27 @@ def wait_for_exit(pid: int, timeout: float = AFTER_PID_WAIT) -> None:
         time.sleep(0.02)
 
 
+def _config(args: argparse.Namespace) -> config.Config:
+    """The configuration the hook's cache holds (validated when it was written, trusted
+    while the file is unchanged: no YAML parser to import), else the file itself."""
+    from memvault_hooks import config
+
+    cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
+    if cached is not None:
+        try:
+            return config.Config.from_dict(cached)
+        except TypeError:
+            pass  # a cache written by another version of memvault
+    return config.from_args(args.directory, args.config)
+
+
 def run(args: argparse.Namespace) -> int:
     from memvault_hooks import backup
-    from memvault_hooks import config
     from memvault_hooks import file_lock
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.progress import Progress
 
-    cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
-    # The configuration the hook's cache holds, validated when it was written and
-    # trusted while the file is unchanged: no YAML parser to import on this path.
-    cfg = config.Config.from_dict(cached) if cached is not None else config.from_args(args.directory, args.config)
+    cfg = _config(args)
     if args.after_pid:
         wait_for_exit(args.after_pid)
     try:
