@@ -14,11 +14,14 @@ from memvault_hooks import file_lock
 from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import message
+from memvault_hooks import packing
 from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
+from memvault_hooks import statcache
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
+from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
@@ -68,7 +71,8 @@ def _commit_env(when_epoch: int) -> dict[str, str]:
     }
 
 
-def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> Result:
+def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
+              progress: Progress | None = None) -> Result:
     """Back up every changed memory file in one vault commit. Call under the lock.
 
     Files named in `unvalidated` are taken as they are, valid for their format or not
@@ -78,27 +82,38 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> R
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
     files = record["files"]
-    present = sources.discover(cfg.source_dir, cfg.files)
+    hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
+    # With the folders unchanged the cache names the same files a walk would find.
+    present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
     tip: dict[str, str] | None = None
     captures: list[snapshot.Capture] = []
-    for rel, sig in present.items():
-        if state.entry_matches(files.get(rel), sig):
-            continue
+    todo = [(rel, sig) for rel, sig in present.items() if not state.entry_matches(files.get(rel), sig)]
+    if progress is not None:
+        progress.start(len(todo), sum(sig[0] for _, sig in todo))
+    for rel, sig in todo:
+        if progress is not None:
+            progress.advance(files=1)
         read_at = time.time_ns()
         try:
-            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated)
+            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
+                                   progress=progress)
         except snapshot.Unreadable as exc:
             result.errors.append(str(exc))
             continue
-        if tip is None:
-            tip = vault.tip_blobs()
         entry = state.make_entry(cap.sig, cap.blob, read_at)
-        if tip.get(rel) == cap.blob:
-            os.unlink(cap.tmp_path)
-            files[rel] = entry
-        else:
-            captures.append(cap)
-            files[rel] = entry
+        old = files.get(rel)
+        if isinstance(old, dict) and old.get("blob") == cap.blob:
+            # Touched, maybe unchanged: the vault's tip decides (one ls-tree for all such
+            # files). A file whose content differs from the record goes straight to
+            # `git add`; if the tip already holds it, git reports no change for it.
+            if tip is None:
+                tip = vault.tip_blobs()
+            if tip.get(rel) == cap.blob:
+                os.unlink(cap.tmp_path)
+                files[rel] = entry
+                continue
+        captures.append(cap)
+        files[rel] = entry
     for rel, entry in files.items():
         if rel not in present:
             entry["missing"] = True
@@ -112,6 +127,8 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> R
         when = int(started)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
         source_commit = gitenv.project_head(cfg.project)
+        if progress is not None:
+            progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
         done = vault.commit(
             captures, deleted,
             lambda changes: message.build(stamp, trigger, hostname(), source_commit, changes),
@@ -120,6 +137,8 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> R
         if done is not None:
             result.commit, result.changes = done
             record["last_commit"] = result.commit
+            packing.after_commit(vault.path, record, [cap.blob for cap in captures],
+                                 [f"{cfg.subdir}/{path}" for path, _ in result.changes])
     for rel in deleted:
         files.pop(rel, None)
 
@@ -131,6 +150,7 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> R
         record["last_sync"] = now
         record["last_error"] = None
     state.save(vault.path, record)
+    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path))
     _log(cfg, trigger, result)
     return result
 
@@ -161,7 +181,8 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
             pass
 
 
-def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None) -> Result:
+def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
+               progress: Progress | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more."""
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
@@ -170,7 +191,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None) -> Result:
     while True:
         try:
             pending = file_lock.take_pending(cfg.vault_path)
-            result = sync_once(cfg, trigger if first else pending or trigger)
+            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress)
         finally:
             file_lock.release(fd)
         first = False

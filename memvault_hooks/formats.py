@@ -1,7 +1,19 @@
-"""What a memory file must look like to be committed: JSON parses, JSON Lines parse line by line."""
+"""What a memory file must look like to be committed: JSON parses, JSON Lines parse line by line.
+
+A `.json` file above STREAM_ABOVE bytes is never read whole: it is parsed as a stream
+(ijson, with its C backend where installed) in 1 MB pieces, so memory stays flat for a
+file of any size; smaller files take json.loads, the fastest path for them. Either way
+the whole document must parse, and nothing but white space may follow it.
+"""
 from __future__ import annotations
 
 import json
+import os
+from typing import Any
+
+STREAM_ABOVE = 2 << 20
+CHUNK = 1 << 20
+BOM = b"\xef\xbb\xbf"
 
 
 def kind_of(rel: str) -> str:
@@ -24,6 +36,11 @@ def problem(path: str, kind: str) -> str | None:
 
 
 def _json_problem(path: str) -> str | None:
+    if os.stat(path).st_size > STREAM_ABOVE:
+        try:
+            return _json_problem_streamed(path)
+        except ImportError:
+            pass  # no streaming parser installed: json.loads still gives the right answer
     with open(path, "rb") as f:
         data = f.read()
     try:
@@ -32,6 +49,40 @@ def _json_problem(path: str) -> str | None:
         return f"not UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
         return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    return None
+
+
+def _ijson() -> Any:
+    import ijson  # type: ignore[import-untyped]
+
+    for name in ("yajl2_c", "yajl2_cffi", "yajl2"):
+        try:
+            return ijson.get_backend(name)
+        except ImportError:
+            continue
+    return ijson
+
+
+def _json_problem_streamed(path: str) -> str | None:
+    """Validate a large JSON document in a stream of CHUNK-sized reads."""
+    from collections import deque
+
+    from ijson.common import JSONError  # type: ignore[import-untyped]
+
+    ijson = _ijson()
+    with open(path, "rb") as f:
+        if f.read(len(BOM)) != BOM:
+            f.seek(0)
+        # An items() search for a prefix that is never built walks every event in C
+        # without handing each one to Python: the fastest full parse ijson offers.
+        events = ijson.items(f, "\x00", use_float=True, buf_size=CHUNK)
+        try:
+            deque(events, maxlen=0)
+        except JSONError as exc:
+            detail = str(exc.args[0] if exc.args else exc)
+            if isinstance(exc.args[0] if exc.args else None, bytes):
+                detail = exc.args[0].decode("utf-8", errors="replace")
+            return f"invalid JSON: {detail.strip().splitlines()[0] if detail.strip() else 'parse error'}"
     return None
 
 

@@ -6,7 +6,10 @@ are imported: a hook that finds nothing changed costs little more than Python's 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def _fast(argv: Sequence[str]) -> int | None:

@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from memvault_hooks import formats
+from memvault_hooks.progress import Progress
 from memvault_hooks.sources import Signature
 from memvault_hooks.sources import signature
 
@@ -30,7 +31,7 @@ class Unreadable(Exception):
     """The file could not be captured: gone, unstable, or invalid for its format."""
 
 
-def _copy_once(path: str, tmp_dir: str) -> tuple[str, str, Signature, int] | None:
+def _copy_once(path: str, tmp_dir: str, progress: Progress | None = None) -> tuple[str, str, Signature, int] | None:
     """One attempt: the copy, its blob id, the stat and mode; None if it changed meanwhile."""
     before = os.stat(path)
     fd, tmp_path = tempfile.mkstemp(dir=tmp_dir, prefix="capture-")
@@ -42,6 +43,8 @@ def _copy_once(path: str, tmp_dir: str) -> tuple[str, str, Signature, int] | Non
                 digest.update(chunk)
                 dst.write(chunk)
                 copied += len(chunk)
+                if progress is not None:
+                    progress.advance(nbytes=len(chunk))
             during = os.fstat(src.fileno())
         after = os.stat(path)
     except BaseException:
@@ -54,7 +57,8 @@ def _copy_once(path: str, tmp_dir: str) -> tuple[str, str, Signature, int] | Non
     return tmp_path, digest.hexdigest(), sig, before.st_mode
 
 
-def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True) -> Capture:
+def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
+            progress: Progress | None = None) -> Capture:
     """Copy `rel` into tmp_dir; retry over about a second while it is unstable or invalid.
 
     `validate=False` takes the content as it is, valid for its format or not (what a
@@ -64,7 +68,7 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True) -> C
     reason = "it kept changing while being read"
     for delay in (*RETRY_DELAYS, None):
         try:
-            attempt = _copy_once(path, tmp_dir)
+            attempt = _copy_once(path, tmp_dir, progress)
         except FileNotFoundError:
             raise Unreadable(f"{rel}: disappeared while being read") from None
         except OSError as exc:

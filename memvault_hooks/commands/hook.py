@@ -8,14 +8,16 @@ If another run holds the lock it leaves the pending marker for that run and exit
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
-from memvault_hooks import file_lock
+
+if TYPE_CHECKING:  # argparse and typing cost milliseconds the no-change path does not spend
+    import argparse
+    from typing import Any
 
 STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
 
@@ -68,6 +70,8 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
         config = _load_config(directory, explicit)
         if fastpath.nothing_changed(config):
             return 0
+        from memvault_hooks import file_lock
+
         vault_path = config["vault_path"]
         file_lock.mark_pending(vault_path, stage)
         fd = file_lock.try_acquire(vault_path)

@@ -1,0 +1,309 @@
+"""The benchmark cases (issue 6's table, and the figures of issues 2 and 3).
+
+Each builder makes its own projects, vaults and plain repositories under `root`, and
+returns a Case: our command and its baseline, with what changes between runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+from collections.abc import Callable
+
+import workloads as w
+
+KB = 1000
+MB = 1 << 20
+
+
+@dataclasses.dataclass
+class Command:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    before: Callable[[int], None] | None = None   # untimed, gets the run number
+    after: Callable[[int], None] | None = None    # untimed
+
+
+@dataclasses.dataclass
+class Case:
+    name: str
+    title: str
+    ours: Command
+    base: Command
+    goal: float | None = None                     # ratio of medians, ours / baseline
+    runs: int | None = None                       # fixed number of runs (else the default)
+    peak_rss: bool = False
+    notes: list[str] = dataclasses.field(default_factory=list)
+    # For cases judged on something other than time: () -> (ratio, detail, met)
+    result: Callable[[], tuple[float, str, bool | None]] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    quick: bool
+
+    @property
+    def many(self) -> int:
+        return 500 if self.quick else 5000
+
+    @property
+    def big(self) -> int:
+        return 8 * MB if self.quick else 256 * MB
+
+    @property
+    def big_runs(self) -> int:
+        return 2 if self.quick else 5
+
+    @property
+    def history(self) -> int:
+        return 30 if self.quick else 300
+
+
+SEED_NAMES = ("memory.json", "github_copilot_memories.json", "gpt4o_memories.json", "extendedcontext.json",
+              "claude_opus_memories.json", "claude_sonnet_memories.json", "gemini_pro_memories.json",
+              "gpt4_memories.json")
+
+# The seed-style backup: copy every memory file into a repository, `git add .`, `git commit`.
+SEED_SCRIPT = """\
+import shutil, subprocess, sys
+src, repo = sys.argv[1], sys.argv[2]
+for name in sys.argv[3:]:
+    shutil.copy2(f"{src}/{name}", f"{repo}/{name}")
+subprocess.run(["git", "add", "."], cwd=repo, check=True)
+subprocess.run(["git", "commit", "-q", "-m", "backup"], cwd=repo, check=True)
+"""
+
+
+def eight_files() -> dict[str, bytes]:
+    return {name: w.json_bytes(100 * KB, seed) for seed, name in enumerate(SEED_NAMES)}
+
+
+def _primed(root: str, env: dict[str, str], files: dict[str, bytes] | None = None,
+            patterns: tuple[str, ...] | None = None) -> tuple[str, str]:
+    project, vault = w.make_project(root, env, files if files is not None else eight_files(), patterns)
+    w.sync(project, env)
+    return project, vault
+
+
+def hook_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, _ = _primed(root, env)
+    return Case("hook-nochange", "`memvault hook post-commit`, nothing changed vs `python -c pass`",
+                Command([*w.MEMVAULT, "hook", "post-commit"], project, env),
+                Command([w.PYTHON, "-c", "pass"], project, env), goal=3.0)
+
+
+def sync_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, _ = _primed(root, env)
+    return Case("sync-nochange", "`memvault sync`, 8 files, nothing changed vs `python -c pass`",
+                Command([*w.MEMVAULT, "sync", "--quiet"], project, env),
+                Command([w.PYTHON, "-c", "pass"], project, env), goal=None)
+
+
+def sync_one_of_eight(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, _ = _primed(os.path.join(root, "ours"), env)
+    seed_src = os.path.join(root, "seed-src")
+    shutil.copytree(project, seed_src, ignore=shutil.ignore_patterns(".git"))
+    repo = w.plain_repo(os.path.join(root, "seed"), env)
+    script = os.path.join(root, "seed_backup.py")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(SEED_SCRIPT)
+    w.run([w.PYTHON, script, seed_src, repo, *SEED_NAMES], repo, env)
+    return Case("sync-1of8", "`memvault sync`, 1 of 8 x 100 KB files changed vs seed-style script "
+                "(copy all, `git add .`, `git commit`)",
+                Command([*w.MEMVAULT, "sync", "--quiet"], project, env,
+                        before=lambda i: w.bump(os.path.join(project, "memory.json"), i + 1)),
+                Command([w.PYTHON, script, seed_src, repo, *SEED_NAMES], repo, env,
+                        before=lambda i: w.bump(os.path.join(seed_src, "memory.json"), i + 1)),
+                goal=3.0)
+
+
+def _commit_case(root: str, env: dict[str, str], changed: bool) -> Case:
+    ours_project, vault = _primed(os.path.join(root, "ours"), env)
+    base_project, _ = w.make_project(os.path.join(root, "base"), env, eight_files())
+    w.install_hook(ours_project, "post-commit", w.plain_hook())
+    w.install_hook(base_project, "post-commit", w.noop_hook())
+    argv = ["git", "commit", "-q", "--allow-empty", "-m", "work"]
+
+    def edit(project: str) -> Callable[[int], None] | None:
+        return (lambda i: w.bump(os.path.join(project, "memory.json"), i + 1)) if changed else None
+
+    what = "memory changed" if changed else "memory unchanged"
+    return Case(f"commit-hook-{'changed' if changed else 'unchanged'}",
+                f"`git commit` with our plain post-commit hook, {what} vs the same commit with a no-op Python hook",
+                Command(argv, ours_project, env, before=edit(ours_project), after=lambda i: w.wait_idle(vault)),
+                Command(argv, base_project, env, before=edit(base_project)), goal=3.0,
+                notes=["the hook's detached vault commit is waited for after each run, untimed"] if changed else [])
+
+
+def commit_hook_unchanged(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    return _commit_case(root, env, changed=False)
+
+
+def commit_hook_changed(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    return _commit_case(root, env, changed=True)
+
+
+HOOK_MANIFEST = """\
+-   id: memvault-sync
+    name: memvault sync
+    description: back up AI-agent memory files into the memvault vault
+    entry: memvault hook
+    language: python
+    stages: [post-commit, post-checkout, post-merge, post-rewrite]
+    always_run: true
+    pass_filenames: false
+    minimum_pre_commit_version: 3.2.0
+"""
+NOOP_MANIFEST = """\
+-   id: memvault-bench-noop
+    name: no-op (benchmark baseline)
+    entry: python -c pass
+    language: python
+    stages: [post-commit]
+    always_run: true
+    pass_filenames: false
+"""
+
+
+def _pre_commit_exe() -> str | None:
+    here = os.path.join(os.path.dirname(sys.executable), "pre-commit")
+    return here if os.path.exists(here) else shutil.which("pre-commit")
+
+
+def precommit(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    exe = _pre_commit_exe()
+    if exe is None:
+        raise Skip("pre-commit is not installed (pip install -e '.[test]')")
+    env = dict(env, PRE_COMMIT_HOME=os.path.join(root, "pre-commit-home"))
+    hook_repo = os.path.join(root, "hook-repo")
+    w.git(root, env, "clone", "-q", "--no-hardlinks", w.REPO, hook_repo)
+    manifest = os.path.join(hook_repo, ".pre-commit-hooks.yaml")
+    text = open(manifest, encoding="utf-8").read() if os.path.exists(manifest) else HOOK_MANIFEST
+    with open(manifest, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n" + NOOP_MANIFEST)
+    w.git(hook_repo, env, "add", ".pre-commit-hooks.yaml")
+    w.git(hook_repo, env, "commit", "-q", "-m", "benchmark: a no-op hook beside memvault-sync")
+    rev = w.git(hook_repo, env, "rev-parse", "HEAD").decode().strip()
+
+    def project_with(hook_id: str, where: str, primed: bool) -> str:
+        project, _ = (_primed if primed else w.make_project)(where, env, eight_files())
+        with open(os.path.join(project, ".pre-commit-config.yaml"), "w", encoding="utf-8") as f:
+            f.write(f"default_install_hook_types: [post-commit]\nrepos:\n-   repo: {hook_repo}\n"
+                    f"    rev: {rev}\n    hooks:\n    -   id: {hook_id}\n")
+        w.git(project, env, "add", ".pre-commit-config.yaml")
+        w.git(project, env, "commit", "-q", "-m", "pre-commit config")
+        w.run([exe, "install"], project, env)
+        w.run([exe, "install-hooks"], project, env)   # builds the hook venv (pip) once
+        w.git(project, env, "commit", "-q", "--allow-empty", "-m", "warm up")
+        return project
+
+    ours = project_with("memvault-sync", os.path.join(root, "ours"), True)
+    base = project_with("memvault-bench-noop", os.path.join(root, "base"), False)
+    argv = ["git", "commit", "-q", "--allow-empty", "-m", "work"]
+    return Case("precommit", "`git commit` through pre-commit: memvault-sync vs a no-op hook in the same "
+                "framework (memory unchanged)",
+                Command(argv, ours, env), Command(argv, base, env), goal=None,
+                notes=["the hook repo is a local clone of this repository at its HEAD"])
+
+
+def _many_files(count: int) -> dict[str, bytes]:
+    return {f"mem/d{i // 100:03d}/f{i:05d}.json": w.json_bytes(300, i) for i in range(count)}
+
+
+def many_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, vault = _primed(root, env, _many_files(sizes.many), ("mem/**/*.json",))
+    return Case("many-nochange", f"`memvault sync`, {sizes.many:,} files, nothing changed vs "
+                "`git status --porcelain` in the vault",
+                Command([*w.MEMVAULT, "sync", "--quiet"], project, env),
+                Command(["git", "status", "--porcelain"], vault, env), goal=1.0)
+
+
+def many_ten_changed(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    files = _many_files(sizes.many)
+    project, _ = _primed(os.path.join(root, "ours"), env, files, ("mem/**/*.json",))
+    repo = w.plain_repo(os.path.join(root, "base"), env, os.path.join(project, "mem"))
+    changed = sorted(files)[:: max(1, len(files) // 10)][:10]
+    plain = [rel[len("mem/"):] for rel in changed]
+
+    def bump_all(base: str, rels: list[str]) -> Callable[[int], None]:
+        return lambda i: [w.bump(os.path.join(base, rel), i + 1) for rel in rels] and None
+
+    return Case("many-10changed", f"`memvault sync`, {sizes.many:,} files, 10 changed vs `git add` + "
+                "`git commit` of those 10 in a plain repo",
+                Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=bump_all(project, changed)),
+                Command(["sh", "-c", 'git add -- "$@" && git commit -q -m backup', "sh", *plain], repo, env,
+                        before=bump_all(repo, plain)),
+                goal=2.0)
+
+
+def big_file(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, _ = w.make_project(os.path.join(root, "ours"), env, {})
+    big = os.path.join(project, "memory.json")
+    w.write_json(big, sizes.big)
+    w.age(big)
+    w.sync(project, env)
+    repo = w.plain_repo(os.path.join(root, "base"), env)
+    shutil.copy(big, os.path.join(repo, "memory.json"))
+    w.git(repo, env, "add", "memory.json")
+    w.git(repo, env, "commit", "-q", "-m", "initial")
+    label = f"{sizes.big // MB} MB"
+    return Case(f"big-{sizes.big // MB}mb", f"`memvault sync` of a changed {label} JSON file vs `git add` + "
+                "`git commit` of it",
+                Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=lambda i: w.bump(big, i + 1)),
+                Command(["sh", "-c", "git add memory.json && git commit -q -m backup"], repo, env,
+                        before=lambda i: w.bump(os.path.join(repo, "memory.json"), i + 1)),
+                goal=2.0, runs=sizes.big_runs, peak_rss=True,
+                notes=["goal also: peak RSS of the whole sync, git children included, <= 128 MB",
+                       "the baseline runs git with its defaults (core.bigFileThreshold=512m)"])
+
+
+def vault_size(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, vault = w.make_project(os.path.join(root, "ours"), env, {})
+    mem = os.path.join(project, "memory.json")
+    w.write_json(mem, MB)
+    w.age(mem)
+    w.sync(project, env)
+    repo = w.plain_repo(os.path.join(root, "base"), env)
+    shutil.copy(mem, os.path.join(repo, "memory.json"))
+    w.git(repo, env, "add", "memory.json")
+    w.git(repo, env, "commit", "-q", "-m", "initial")
+    offsets = w.text_offsets(mem, sizes.history, seed=7)
+
+    def edit(path: str) -> Callable[[int], None]:
+        return lambda i: w.bump(path, i + 1, at=offsets[i % len(offsets)])
+
+    def result() -> tuple[float, str, bool | None]:
+        ours = w.dir_size(os.path.join(vault, ".git"))
+        plain = w.dir_size(os.path.join(repo, ".git"))
+        loose = w.loose_objects(os.path.join(vault, ".git"))
+        detail = (f"vault .git {ours / MB:.2f} MB ({loose} loose objects) vs {plain / MB:.2f} MB in a plain repo "
+                  f"with git's defaults, after {sizes.history} versions; goal <= 2 MB: "
+                  f"{'met' if ours <= 2 * MB else 'NOT met'}")
+        return ours / plain, detail, ours <= 2 * MB
+
+    return Case("vault-size", f"vault `.git` size after {sizes.history} syncs of a 1 MB JSON file with small edits "
+                "(and the time of each sync) vs a plain repo committing the same edits",
+                Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=edit(mem)),
+                Command(["sh", "-c", "git add memory.json && git commit -q -m backup"], repo, env,
+                        before=edit(os.path.join(repo, "memory.json"))),
+                runs=sizes.history, result=result)
+
+
+class Skip(Exception):
+    """A case that cannot run here (a tool is missing)."""
+
+
+BUILDERS: dict[str, Callable[[str, dict[str, str], Sizes], Case]] = {
+    "hook-nochange": hook_nochange,
+    "sync-nochange": sync_nochange,
+    "sync-1of8": sync_one_of_eight,
+    "commit-hook-unchanged": commit_hook_unchanged,
+    "commit-hook-changed": commit_hook_changed,
+    "precommit": precommit,
+    "many-nochange": many_nochange,
+    "many-10changed": many_ten_changed,
+    "big": big_file,
+    "vault-size": vault_size,
+}

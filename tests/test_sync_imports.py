@@ -1,0 +1,37 @@
+"""What `sync` imports: never GitPython or YAML on the no-change path, and not on the
+changed path either while the configuration cache is valid (python -X importtime)."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+from support import Project
+
+
+def imported(project: Project, *args: str) -> set[str]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "memvault_hooks", *args],
+                          cwd=project.root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {m.group(1) for m in re.finditer(r"^import time:.*\|\s*(\S+)\s*$", proc.stderr, re.M)}
+
+
+def heavy(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.split(".")[0] in ("git", "yaml", "platformdirs")}
+
+
+def test_no_change_and_changed_paths_stay_light(project: Project) -> None:
+    past = time.time() - 60  # out of git's racy window: the hook sees nothing changed
+    for path in project.root.glob("*.json"):
+        os.utime(path, (past, past))
+    assert project.sync().returncode == 0  # parses .memvault.yaml once, caches it
+    assert heavy(imported(project, "sync")) == set()
+    assert heavy(imported(project, "hook", "post-commit")) == set()
+    assert not (project.vault / ".memvault-pending").exists()  # the hook found nothing to do
+    (project.root / "memory.json").write_text('{"changed": true}\n')
+    changed = imported(project, "sync")
+    assert "memvault_hooks.backup" in changed  # it really took the changed path
+    assert heavy(changed) == set()
+    assert "changed" in (project.stored / "memory.json").read_text()
