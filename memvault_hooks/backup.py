@@ -13,6 +13,7 @@ from memvault_hooks import file_lock
 from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import message
+from memvault_hooks import remote
 from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
@@ -55,6 +56,7 @@ def ensure_vault(cfg: Config) -> Vault:
         vault.create()
     else:
         vault.prepare()
+        remote.recover(vault)
     return vault
 
 
@@ -89,7 +91,11 @@ def sync_once(cfg: Config, trigger: str) -> Result:
         if tip is None:
             tip = vault.tip_blobs()
         entry = state.make_entry(cap.sig, cap.blob, read_at)
-        if tip.get(rel) == cap.blob:
+        known = files.get(rel)
+        # Unchanged since this machine last backed it up: when the tip holds another
+        # machine's newer version (remote.integrate), that one stays at the tip.
+        if tip.get(rel) == cap.blob or (isinstance(known, dict) and known.get("blob") == cap.blob
+                                        and not known.get("missing")):
             os.unlink(cap.tmp_path)
             files[rel] = entry
         else:
@@ -118,6 +124,9 @@ def sync_once(cfg: Config, trigger: str) -> Result:
             record["last_commit"] = result.commit
     for rel in deleted:
         files.pop(rel, None)
+    push_error = remote.push_backlog(cfg, vault, record)
+    if push_error:
+        result.errors.append(push_error)
 
     now = logs.utc_now()
     record["last_run"] = now

@@ -8,6 +8,7 @@ disables prompts, so a call can never touch the project's index or hang on a tty
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -74,25 +75,71 @@ def run_git(
     timeout: float | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `git -C cwd args...` in a scrubbed environment; raise GitError on failure."""
+    """Run `git -C cwd args...` in a scrubbed environment; raise GitError on failure.
+
+    With `timeout` (network operations) git runs in a session of its own, without a
+    controlling terminal (so neither git, ssh nor a credential helper can prompt on it),
+    and the whole process group is killed when the time is up or this process dies.
+    """
     argv = ["git", "-C", cwd, *VAULT_CONFIG, *args]
     try:
-        proc = subprocess.run(
-            argv,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env=git_env(env),
-            timeout=timeout,
-            umask=0o077,  # vault objects, folders and files stay private to their owner
-        )
+        if timeout is not None:
+            proc = _run_bounded(argv, input, git_env(env), timeout)
+        else:
+            proc = subprocess.run(
+                argv,
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                env=git_env(env),
+                umask=0o077,  # vault objects, folders and files stay private to their owner
+            )
     except subprocess.TimeoutExpired as exc:
-        raise GitError(args, -1, f"timed out after {timeout}s") from exc
+        raise GitError(args, -1, f"timed out after {timeout:g}s") from exc
     except FileNotFoundError as exc:
         raise MemvaultError("git is not installed or not on PATH") from exc
     if check and proc.returncode != 0:
         raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
     return proc
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: be killed when the memvault process dies (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str],
+                 timeout: float) -> subprocess.CompletedProcess[bytes]:
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        umask=0o077,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if os.uname().sysname == "Linux" else None,
+    )
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            proc.communicate(timeout=5)  # a stray grandchild may keep the pipes: do not wait on it
+        except subprocess.TimeoutExpired:
+            pass
+        proc.kill()
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def project_head(project: str) -> str | None:
