@@ -58,8 +58,9 @@ def recover(vault: Vault) -> None:
     """Under the lock, on an existing vault: finish what a killed run left half done.
 
     Aborts a rebase or merge in progress (ours never start one, but a person or an older
-    version may have), re-attaches HEAD to the branch, and puts the index and work tree
-    back on the tip when a run died while moving the branch.
+    version may have), re-attaches HEAD to the branch (detached, or on another branch),
+    and puts the index and work tree back on the tip when a run died while moving the
+    branch. Costs a few stat calls when there is nothing to do.
     """
     git_dir = os.path.join(vault.path, ".git")
     reset = os.path.exists(os.path.join(git_dir, RESET_MARKER))
@@ -81,12 +82,17 @@ def recover(vault: Vault) -> None:
             os.unlink(os.path.join(git_dir, name))
         except FileNotFoundError:
             pass
+    branch_ref = f"refs/heads/{vault.branch}"
+    try:
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8", errors="replace") as f:
+            head = f.read().strip()
+    except OSError:
+        head = ""
+    if head != f"ref: {branch_ref}" and _rev(vault, branch_ref) is not None:
+        run_git(vault.path, "symbolic-ref", "HEAD", branch_ref)  # detached or elsewhere: back
+        reset = True
     if not reset:
         return
-    branch_ref = f"refs/heads/{vault.branch}"
-    head = run_git(vault.path, "symbolic-ref", "-q", "HEAD", check=False).stdout.decode().strip()
-    if head != branch_ref and _rev(vault, branch_ref) is not None:
-        run_git(vault.path, "symbolic-ref", "HEAD", branch_ref)
     if vault.head() is not None:
         run_git(vault.path, "reset", "-q", "--hard", "HEAD")
     _clear_marker(vault)

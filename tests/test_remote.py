@@ -463,3 +463,17 @@ def test_rejections_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert result.exit_code == 1
     assert "kept refusing" in result.errors[0]
     assert git(origin, "log", "-1", "--format=%s", "main") == git(b.vault, "log", "-1", "--format=%s")
+
+
+def test_detached_vault_head_is_put_back_on_the_branch(tmp_path: Path) -> None:
+    origin = bare_remote(tmp_path)
+    a = machine(tmp_path, "a", origin)
+    assert a.sync().returncode == 0
+    a.write("memory.json", '{"n": 2}')
+    assert a.sync().returncode == 0
+    git(a.vault, "checkout", "-q", "--detach", "HEAD~1")  # someone looked at an old backup
+    a.write("memory.json", '{"n": 3}')
+    proc = a.sync()
+    assert proc.returncode == 0, proc.stderr
+    _assert_clean(a)
+    assert versions(origin, "memory.json")[-2:] == ['{"n": 2}', '{"n": 3}']
