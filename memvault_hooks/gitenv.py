@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 
@@ -103,14 +104,22 @@ def run_git(
     return proc
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: be killed when the memvault process dies (Linux)."""
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A function for the child, before exec, that has the kernel kill it when this
+    process dies (Linux prctl PR_SET_PDEATHSIG); None elsewhere. Built in the parent."""
+    if os.uname().sysname != "Linux":
+        return None
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def _set() -> None:
+        prctl(1, signal.SIGKILL)
+
+    return _set
 
 
 def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str],
@@ -123,7 +132,7 @@ def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str],
         env=env,
         umask=0o077,
         start_new_session=True,
-        preexec_fn=_die_with_parent if os.uname().sysname == "Linux" else None,
+        preexec_fn=_parent_death_signal(),
     )
     try:
         out, err = proc.communicate(input, timeout=timeout)

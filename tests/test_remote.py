@@ -7,6 +7,7 @@ import os
 import pty
 import random
 import select
+import shlex
 import signal
 import subprocess
 import threading
@@ -31,6 +32,7 @@ from remote_support import versions
 from support import MEMVAULT
 from support import Project
 from support import git
+from support import wait_idle
 
 
 def _cfg(project: Project) -> config_mod.Config:
@@ -107,10 +109,10 @@ def test_hook_pushes_the_backlog_with_nothing_new(tmp_path: Path) -> None:
     a.write("memory.json", '{"queued": 1}')
     assert a.sync().returncode == 1
     (tmp_path / "away.git").rename(origin)
-    proc = a.run("hook", "post-commit")
+    # as git runs it: from a parent process that returns (the detached sync waits for it)
+    hook = " ".join(shlex.quote(arg) for arg in [*MEMVAULT, "hook", "post-commit"])
+    proc = subprocess.run(["sh", "-c", hook], cwd=a.root, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    from support import wait_idle
-
     wait_idle(a.vault)
     assert _remote_head(origin) == _vault_head(a)
     assert status(a)["push_pending"] == 0
