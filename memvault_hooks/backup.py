@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Collection
 
 from memvault_hooks import file_lock
 from memvault_hooks import gitenv
@@ -69,8 +70,11 @@ def _commit_env(when_epoch: int) -> dict[str, str]:
     }
 
 
-def sync_once(cfg: Config, trigger: str) -> Result:
-    """Back up every changed memory file in one vault commit. Call under the lock."""
+def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> Result:
+    """Back up every changed memory file in one vault commit. Call under the lock.
+
+    Files named in `unvalidated` are taken as they are, valid for their format or not
+    (a restore backs up the live content it replaces, whatever it is)."""
     result = Result()
     started = time.time()
     vault = ensure_vault(cfg)
@@ -84,7 +88,7 @@ def sync_once(cfg: Config, trigger: str) -> Result:
             continue
         read_at = time.time_ns()
         try:
-            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir)
+            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated)
         except snapshot.Unreadable as exc:
             result.errors.append(str(exc))
             continue

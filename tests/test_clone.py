@@ -1,122 +1,119 @@
-"""Cloning a vault from its remote: `clone.clone_vault` and `memvault init --remote URL`."""
 from __future__ import annotations
 
-import stat
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 
-from memvault_hooks import clone
-from memvault_hooks.errors import MemvaultError
-from remote_support import bare_remote
-from remote_support import git_daemon  # noqa: F401  (fixture)
-from remote_support import machine
-from remote_support import status
-from remote_support import tip_content
 from support import Project
 from support import git
-from support import make_project
+from vault_support import ok
+
+from memvault_hooks.clone import clone_vault
+from memvault_hooks.errors import MemvaultError
 
 
-def _shared_vault(tmp_path: Path) -> tuple[Path, Project]:
-    origin = bare_remote(tmp_path)
-    a = machine(tmp_path, "a", origin)
-    a.write("memory.json", '{"from": "a"}')
-    assert a.sync().returncode == 0
-    return origin, a
+def _bare_with(project: Project, tmp_path: Path, branch: str = "main") -> Path:
+    ok(project.sync())
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project.vault, "push", "-q", str(remote), f"main:{branch}")
+    return remote
 
 
-def test_clone_vault_clones_branch_with_origin(tmp_path: Path) -> None:
-    origin, a = _shared_vault(tmp_path)
-    dest = tmp_path / "clone"
-    assert clone.clone_vault(str(origin), str(dest), "main", 30) is True
-    assert git(dest, "rev-parse", "HEAD") == git(a.vault, "rev-parse", "HEAD")
-    assert (dest / "rAgentShared" / "memory.json").read_text() == '{"from": "a"}'
-    assert git(dest, "status", "--porcelain") == ""
-    assert git(dest, "remote", "get-url", "origin").strip() == str(origin)
-    assert git(dest, "rev-parse", "refs/remotes/origin/main") == git(a.vault, "rev-parse", "HEAD")
-    assert stat.S_IMODE(dest.stat().st_mode) == 0o700
+def test_clone_is_a_configured_private_vault(project: Project, tmp_path: Path) -> None:
+    remote = _bare_with(project, tmp_path)
+    dest = tmp_path / "data" / "vault"
+    clone_vault(str(remote), str(dest), "main", 30)
+    assert (dest / "rAgentShared" / "memory.json").read_bytes() == (project.root / "memory.json").read_bytes()
+    assert git(dest, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert git(dest, "config", "gc.autoDetach").strip() == "false"
     assert "/.last_sync" in (dest / ".git" / "info" / "exclude").read_text()
-    assert not (dest / ".git" / clone.RESET_MARKER).exists()
-    assert not any((dest / ".memvault-tmp").iterdir())
+    assert (dest.stat().st_mode & 0o777) == 0o700
+    assert not (dest / ".git" / "hooks").exists()  # no template, no hooks
+    # objects are copied, never hard-linked to the remote's
+    pack_or_loose = [p for p in (dest / ".git" / "objects").rglob("*") if p.is_file()]
+    assert pack_or_loose and all(p.stat().st_nlink == 1 for p in pack_or_loose)
 
 
-def test_clone_vault_of_empty_remote_returns_false(tmp_path: Path) -> None:
-    origin = bare_remote(tmp_path)
-    dest = tmp_path / "clone"
-    assert clone.clone_vault(str(origin), str(dest), "main", 30) is False
-    assert not (dest / ".git").exists()
+def test_empty_remote_gives_an_empty_vault_on_the_branch(tmp_path: Path) -> None:
+    remote = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    dest = tmp_path / "restored-vault"
+    clone_vault(str(remote), str(dest), "memories", 30)
+    assert git(dest, "symbolic-ref", "HEAD").strip() == "refs/heads/memories"
 
 
-def test_clone_vault_unreachable_raises_and_leaves_nothing(tmp_path: Path) -> None:
-    dest = tmp_path / "clone"
-    with pytest.raises(MemvaultError, match="cannot reach"):
-        clone.clone_vault(str(tmp_path / "nowhere.git"), str(dest), "main", 30)
-    assert not (dest / ".git").exists()
+def test_missing_branch_names_the_ones_there(project: Project, tmp_path: Path) -> None:
+    remote = _bare_with(project, tmp_path, branch="trunk")
+    dest = tmp_path / "restored-vault"
+    with pytest.raises(MemvaultError, match="has no branch 'main' \\(it has: trunk\\)"):
+        clone_vault(str(remote), str(dest), "main", 30)
+    assert not dest.exists()
+    assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]
 
 
-def test_clone_vault_never_overwrites_a_vault(tmp_path: Path) -> None:
-    origin, a = _shared_vault(tmp_path)
-    with pytest.raises(MemvaultError, match="already holds a vault"):
-        clone.clone_vault(str(origin), str(a.vault), "main", 30)
+def test_refuses_a_non_empty_place_and_accepts_an_empty_one(project: Project, tmp_path: Path) -> None:
+    remote = _bare_with(project, tmp_path)
+    dest = tmp_path / "restored-vault"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("mine")
+    with pytest.raises(MemvaultError, match="not empty"):
+        clone_vault(str(remote), str(dest), "main", 30)
+    assert [p.name for p in dest.iterdir()] == ["keep.txt"]
+    (dest / "keep.txt").unlink()
+    (dest / ".memvault.lock").write_text("")  # memvault's own machine-local file
+    clone_vault(str(remote), str(dest), "main", 30)
+    assert (dest / "rAgentShared" / "memory.json").exists()
 
 
-def test_init_remote_clones_an_existing_vault(tmp_path: Path) -> None:
-    origin, a = _shared_vault(tmp_path)
-    base = tmp_path / "b"
-    base.mkdir()
-    b = make_project(base, ("gpt4o_memories.json",))
-    (b.root / ".memvault.yaml").unlink()
-    proc = b.run("init", "--vault", str(b.vault), "--remote", str(origin))
-    assert proc.returncode == 0, proc.stderr
-    assert "cloned the vault" in proc.stdout
-    assert git(b.vault, "rev-parse", "HEAD") == git(a.vault, "rev-parse", "HEAD")
-    assert (b.stored / "memory.json").read_text() == '{"from": "a"}'
-    b.write("gpt4o_memories.json", '{"from": "b"}')
-    assert b.sync().returncode == 0  # a fast-forward push on top of a's backups
-    assert tip_content(origin, "memory.json") == '{"from": "a"}'
-    assert tip_content(origin, "gpt4o_memories.json") == '{"from": "b"}'
-    assert git(origin, "rev-list", "--count", "main").strip() == "2"
+def test_a_silent_server_is_cut_off_at_the_timeout(tmp_path: Path) -> None:
+    """A git server on 127.0.0.1 that accepts and never answers: the clone ends at the timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    port = server.getsockname()[1]
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    dest = tmp_path / "restored-vault"
+    try:
+        with pytest.raises(MemvaultError, match="timed out"):
+            clone_vault(f"git://127.0.0.1:{port}/vault.git", str(dest), "main", 1.5)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+    assert not dest.exists()
+    assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]
 
 
-def test_init_remote_with_empty_remote_creates_local_vault(tmp_path: Path) -> None:
-    origin = bare_remote(tmp_path)
-    b = make_project(tmp_path)
-    (b.root / ".memvault.yaml").unlink()
-    proc = b.run("init", "--vault", str(b.vault), "--remote", str(origin))
-    assert proc.returncode == 0, proc.stderr
-    assert "holds no vault yet" in proc.stdout
-    assert git(b.vault, "remote", "get-url", "origin").strip() == str(origin)
-    assert b.sync().returncode == 0
-    assert git(origin, "rev-parse", "main") == git(b.vault, "rev-parse", "HEAD")
+def test_clone_beside_a_held_vault_lock_keeps_that_lock(project: Project, tmp_path: Path) -> None:
+    """`init --remote` clones while holding the vault lock, which lives in the vault folder."""
+    from memvault_hooks import file_lock
+    from memvault_hooks.remote import RESET_MARKER
 
-
-def test_init_remote_unreachable_keeps_a_local_vault_and_exits_1(tmp_path: Path) -> None:
-    url = str(tmp_path / "not-yet.git")
-    b = make_project(tmp_path)
-    (b.root / ".memvault.yaml").unlink()
-    proc = b.run("init", "--vault", str(b.vault), "--remote", url)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "cannot reach" in proc.stderr and "created a local vault" in proc.stderr
-    assert git(b.vault, "remote", "get-url", "origin").strip() == url
-    assert b.sync().returncode == 1  # backed up locally; the push waits
-    assert status(b)["push_pending"] == 1
-    bare_remote(tmp_path, "not-yet.git")
-    assert b.sync().returncode == 0
-    assert status(b)["push_pending"] == 0
-
-
-def test_init_remote_over_git_daemon(tmp_path: Path, git_daemon: tuple[Path, str]) -> None:  # noqa: F811
-    served, base_url = git_daemon
-    bare_remote(served, "vault.git")
-    url = f"{base_url}/vault.git"
-    a = machine(tmp_path, "a", url)
-    assert a.sync().returncode == 0
-    base = tmp_path / "b"
-    base.mkdir()
-    b = make_project(base, ("gpt4o_memories.json",))
-    (b.root / ".memvault.yaml").unlink()
-    proc = b.run("init", "--vault", str(b.vault), "--remote", url)
-    assert proc.returncode == 0, proc.stderr
-    assert "cloned the vault" in proc.stdout
-    assert (b.stored / "memory.json").read_bytes() == (a.root / "memory.json").read_bytes()
+    remote = _bare_with(project, tmp_path)
+    dest = tmp_path / "new-vault"
+    with file_lock.locked(str(dest), 5):
+        inode = (dest / ".memvault.lock").stat().st_ino
+        clone_vault(str(remote), str(dest), "main", 30)
+        assert (dest / ".memvault.lock").stat().st_ino == inode
+        assert file_lock.try_acquire(str(dest)) is None  # still held: nobody else gets in
+    assert git(dest, "status", "--porcelain") == ""
+    assert (dest / "rAgentShared" / "memory.json").read_bytes() == (project.root / "memory.json").read_bytes()
+    assert not (dest / ".git" / RESET_MARKER).exists()
+    assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]

@@ -479,3 +479,23 @@ def test_detached_vault_head_is_put_back_on_the_branch(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     _assert_clean(a)
     assert versions(origin, "memory.json")[-2:] == ['{"n": 2}', '{"n": 3}']
+
+
+def test_verify_reports_the_remote_tips(tmp_path: Path) -> None:
+    origin = bare_remote(tmp_path)
+    a = machine(tmp_path, "a", origin)
+    assert a.sync().returncode == 0
+
+    def remote_row() -> tuple[int, dict[str, object]]:
+        proc = a.run("verify", "--json")
+        rows = {row["name"]: row for row in json.loads(proc.stdout)["checks"]}
+        return proc.returncode, rows["remote"]
+
+    code, row = remote_row()
+    assert code == 0 and row["ok"] is True and _vault_head(a)[:12] in str(row["detail"])
+    origin.rename(tmp_path / "away.git")
+    a.write("memory.json", '{"unpushed": 1}')
+    assert a.sync().returncode == 1
+    (tmp_path / "away.git").rename(origin)
+    code, row = remote_row()
+    assert code == 1 and row["ok"] is False and "ahead" in str(row["detail"])

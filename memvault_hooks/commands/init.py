@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             from memvault_hooks import clone
 
             try:
-                if clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout):
+                clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
+                if backup.vault_of(cfg).head() is not None:
                     print(f"memvault: cloned the vault from {cfg.remote}")
                 else:
                     print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
