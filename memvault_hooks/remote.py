@@ -47,6 +47,15 @@ def tracking_ref(branch: str) -> str:
     return f"refs/remotes/{REMOTE_NAME}/{branch}"
 
 
+def remote_url(cfg: Config) -> str:
+    """`vault.remote`, a relative local path read from the project (like every path in
+    the configuration), not from wherever git happens to run."""
+    url = cfg.remote or ""
+    if "://" in url or os.path.isabs(url) or ":" in url.split("/")[0] or not url:
+        return url  # a URL, scp-like host:path, or absolute
+    return os.path.normpath(os.path.join(cfg.project, os.path.expanduser(url)))
+
+
 # --- recovering from a killed run -------------------------------------------------------
 
 def recover(vault: Vault) -> None:
@@ -209,7 +218,7 @@ def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | Non
     if waiting == 0:
         record["push_pending"] = 0
         return None
-    url = cfg.remote
+    url = remote_url(cfg)
     clock = _Clock(cfg.timeout)
     try:
         ensure_origin(vault, url)
@@ -288,7 +297,7 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
         return False, f"no vault at {cfg.vault_path}"
     local = _rev(vault, f"refs/heads/{cfg.branch}")
     try:
-        proc = run_git(vault.path, "ls-remote", cfg.remote, f"refs/heads/{cfg.branch}", timeout=cfg.timeout)
+        proc = run_git(vault.path, "ls-remote", remote_url(cfg), f"refs/heads/{cfg.branch}", timeout=cfg.timeout)
     except MemvaultError as exc:
         return False, f"remote {cfg.remote} cannot be reached: {exc}"
     fields = proc.stdout.decode().split()
@@ -304,7 +313,7 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
     if _rev(vault, remote) is None:
         try:
             run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc",
-                    cfg.remote, f"refs/heads/{cfg.branch}", timeout=cfg.timeout)
+                    remote_url(cfg), f"refs/heads/{cfg.branch}", timeout=cfg.timeout)
         except MemvaultError as exc:
             return False, f"remote tip {remote[:12]} differs from local {local[:12]} and cannot be fetched: {exc}"
     if _is_ancestor(vault, local, remote):

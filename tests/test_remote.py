@@ -499,3 +499,12 @@ def test_verify_reports_the_remote_tips(tmp_path: Path) -> None:
     (tmp_path / "away.git").rename(origin)
     code, row = remote_row()
     assert code == 1 and row["ok"] is False and "ahead" in str(row["detail"])
+
+
+def test_relative_remote_path_is_read_from_the_project(tmp_path: Path) -> None:
+    origin = bare_remote(tmp_path)
+    a = machine(tmp_path, "a", "../../remote.git")  # the project is tmp_path/a/project
+    proc = a.sync()
+    assert proc.returncode == 0, proc.stderr
+    assert _remote_head(origin) == _vault_head(a)
+    assert remote.check_tips(_cfg(a))[0] is True
