@@ -44,7 +44,8 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """A scrubbed environment that also never prompts for credentials."""
     env = no_git_env()
     env["GIT_TERMINAL_PROMPT"] = "0"
-    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    if "GIT_SSH" not in env:  # GIT_SSH_COMMAND would silently override the user's GIT_SSH
+        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
     env["LC_ALL"] = "C"
     if extra:
         env.update(extra)

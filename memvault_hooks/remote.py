@@ -141,6 +141,17 @@ def ensure_origin(vault: Vault, url: str) -> None:
         vault.git("remote", "set-url", REMOTE_NAME, url)
 
 
+def ssh_env(vault: Vault) -> dict[str, str]:
+    """Keep a `core.sshCommand` the user configured (an identity file, a jump host): the
+    batch-mode GIT_SSH_COMMAND that `gitenv` sets by default would override it. Without a
+    terminal or stdin, ssh cannot prompt either way."""
+    if "GIT_SSH_COMMAND" in os.environ or "GIT_SSH" in os.environ:
+        return {}
+    proc = run_git(vault.path, "config", "--get", "core.sshCommand", check=False)
+    command = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    return {"GIT_SSH_COMMAND": command} if command else {}
+
+
 def backlog(vault: Vault) -> int:
     """Local backups the remote is not known to hold (commits ahead of origin/<branch>)."""
     head = vault.head()
@@ -166,11 +177,11 @@ class _Clock:
         return min(self.timeout, left)
 
 
-def _push(vault: Vault, url: str, sha: str, clock: _Clock) -> bool:
+def _push(vault: Vault, url: str, sha: str, clock: _Clock, env: dict[str, str]) -> bool:
     """True when pushed; False when refused because the remote moved (another machine
     pushed first, or is pushing right now); RemoteError otherwise."""
     proc = run_git(vault.path, "push", "--porcelain", "--no-verify", url,
-                   f"{sha}:refs/heads/{vault.branch}", timeout=clock.next(), check=False)
+                   f"{sha}:refs/heads/{vault.branch}", env=env, timeout=clock.next(), check=False)
     if proc.returncode == 0:
         vault.git("update-ref", "-m", f"memvault: pushed to {url}", tracking_ref(vault.branch), sha)
         return True
@@ -197,10 +208,10 @@ def _reason(text: str, returncode: int) -> str:
     return (fatal or lines or [f"git exited {returncode}"])[0]
 
 
-def fetch(vault: Vault, url: str, timeout: float) -> str:
+def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = None) -> str:
     """Fetch the remote branch into origin/<branch> (a local view, never pushed); its tip."""
     run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", url,
-            f"+refs/heads/{vault.branch}:{tracking_ref(vault.branch)}", timeout=timeout)
+            f"+refs/heads/{vault.branch}:{tracking_ref(vault.branch)}", env=env, timeout=timeout)
     tip = _rev(vault, tracking_ref(vault.branch))
     if tip is None:
         raise RemoteError(f"fetched nothing for branch {vault.branch}")
@@ -222,11 +233,12 @@ def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | Non
     clock = _Clock(cfg.timeout)
     try:
         ensure_origin(vault, url)
+        env = ssh_env(vault)
         target = vault.head() or ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             # The integrated tip is pushed before the local branch moves to it: the
             # window in which another machine can get in first stays short.
-            pushed = _push(vault, url, target, clock)
+            pushed = _push(vault, url, target, clock, env)
             head = vault.head()
             if target != head:
                 _move_branch(vault, head, target)
@@ -241,7 +253,7 @@ def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | Non
                 break
             # Back off a random, growing while: a machine pushing in a tight loop gets done.
             time.sleep(random.uniform(0.5, 1.0) * min(BACKOFF * 2 ** attempt, 2.0))
-            target = integrated(vault, fetch(vault, url, clock.next()))
+            target = integrated(vault, fetch(vault, url, clock.next(), env))
         raise RemoteError(f"the remote kept refusing after {MAX_ATTEMPTS} attempts")
     except MemvaultError as exc:
         detail = str(exc)
@@ -297,7 +309,8 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
         return False, f"no vault at {cfg.vault_path}"
     local = _rev(vault, f"refs/heads/{cfg.branch}")
     try:
-        proc = run_git(vault.path, "ls-remote", remote_url(cfg), f"refs/heads/{cfg.branch}", timeout=cfg.timeout)
+        proc = run_git(vault.path, "ls-remote", remote_url(cfg), f"refs/heads/{cfg.branch}",
+                       env=ssh_env(vault), timeout=cfg.timeout)
     except MemvaultError as exc:
         return False, f"remote {cfg.remote} cannot be reached: {exc}"
     fields = proc.stdout.decode().split()
@@ -313,7 +326,7 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
     if _rev(vault, remote) is None:
         try:
             run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc",
-                    remote_url(cfg), f"refs/heads/{cfg.branch}", timeout=cfg.timeout)
+                    remote_url(cfg), f"refs/heads/{cfg.branch}", env=ssh_env(vault), timeout=cfg.timeout)
         except MemvaultError as exc:
             return False, f"remote tip {remote[:12]} differs from local {local[:12]} and cannot be fetched: {exc}"
     if _is_ancestor(vault, local, remote):

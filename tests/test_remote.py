@@ -508,3 +508,28 @@ def test_relative_remote_path_is_read_from_the_project(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert _remote_head(origin) == _vault_head(a)
     assert remote.check_tips(_cfg(a))[0] is True
+
+
+@pytest.mark.parametrize("how", ["core.sshCommand", "GIT_SSH"])
+def test_users_ssh_command_is_kept_and_cannot_prompt(tmp_path: Path, isolated_home: Path, how: str) -> None:
+    """The user's own ssh setup is used (not overridden by our batch-mode default), runs
+    without stdin or a terminal, and its failure leaves a backlog."""
+    seen = tmp_path / "ssh-called"
+    fake = tmp_path / "fake-ssh"
+    fake.write_text(f'#!/bin/sh\n[ "$1" = -G ] && exit 0  # git asking which ssh this is\n'
+                    f'echo "$@" >> {seen}\ntest -t 0 && echo tty >> {seen}\n'
+                    f'(: < /dev/tty) 2>/dev/null && echo ctty >> {seen}\nexit 255\n')
+    fake.chmod(0o755)
+    env = dict(os.environ)
+    if how == "core.sshCommand":
+        with open(isolated_home / ".gitconfig", "a") as f:
+            f.write(f"[core]\n\tsshCommand = {fake}\n")
+    else:
+        env["GIT_SSH"] = str(fake)
+    a = machine(tmp_path, "a", "ssh://git@127.0.0.1:1/vault.git", timeout=10)
+    proc = a.sync(env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "1 backup(s) kept" in proc.stderr
+    lines = seen.read_text().splitlines()
+    assert "127.0.0.1" in lines[0] and "git-receive-pack" in lines[0]
+    assert lines[1:] == []  # stdin is no terminal, and there is no controlling terminal
