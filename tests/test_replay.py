@@ -82,3 +82,16 @@ def test_newer_local_backup_stays_at_the_tip(tmp_path: Path) -> None:
     new = replay.replay(vault, ours, theirs)
     assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "ours, newer"
     assert git(Path(repo), "rev-parse", f"{new}^").strip() == theirs
+
+
+def test_a_local_deletion_is_replayed(tmp_path: Path) -> None:
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    theirs = _commit(Path(repo), {"memory.json": "theirs"}, 2_000, "theirs")
+    git(Path(repo), "checkout", "-q", "main")
+    git(Path(repo), "rm", "-q", "rAgentShared/other.json")
+    git(Path(repo), "commit", "-qm", "deleted: other.json")
+    ours = git(Path(repo), "rev-parse", "HEAD").strip()
+    new = replay.replay(vault, ours, theirs)
+    assert git(Path(repo), "ls-tree", "-r", "--name-only", new).split() == ["rAgentShared/memory.json"]
+    assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "theirs"
