@@ -80,8 +80,9 @@ def run_git(
     """Run `git -C cwd args...` in a scrubbed environment; raise GitError on failure.
 
     With `timeout` (network operations) git runs in a session of its own, without a
-    controlling terminal (so neither git, ssh nor a credential helper can prompt on it),
-    and the whole process group is killed when the time is up or this process dies.
+    controlling terminal (so neither git, ssh nor a credential helper can prompt on it);
+    its whole process group is killed when the time is up, and git itself (Linux) when
+    this process dies, so a killed sync leaves no network git behind.
     """
     argv = ["git", "-C", cwd, *VAULT_CONFIG, *args]
     try:
