@@ -15,6 +15,7 @@ from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import message
 from memvault_hooks import packing
+from memvault_hooks import remote
 from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
@@ -59,6 +60,7 @@ def ensure_vault(cfg: Config) -> Vault:
         vault.create()
     else:
         vault.prepare()
+        remote.recover(vault)
     return vault
 
 
@@ -101,19 +103,15 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
             result.errors.append(str(exc))
             continue
         entry = state.make_entry(cap.sig, cap.blob, read_at)
-        old = files.get(rel)
-        if isinstance(old, dict) and old.get("blob") == cap.blob:
-            # Touched, maybe unchanged: the vault's tip decides (one ls-tree for all such
-            # files). A file whose content differs from the record goes straight to
-            # `git add`; if the tip already holds it, git reports no change for it.
-            if tip is None:
-                tip = vault.tip_blobs()
-            if tip.get(rel) == cap.blob:
-                os.unlink(cap.tmp_path)
-                files[rel] = entry
-                continue
-        captures.append(cap)
+        known = files.get(rel)
         files[rel] = entry
+        if isinstance(known, dict) and known.get("blob") == cap.blob and not known.get("missing"):
+            # Touched but unchanged since this machine last backed it up. (When the tip
+            # holds another machine's newer version, remote.integrate's, that one stays.)
+            os.unlink(cap.tmp_path)
+            continue
+        # Otherwise `git add` decides: if the tip already holds it, no commit is made.
+        captures.append(cap)
     for rel, entry in files.items():
         if rel not in present:
             entry["missing"] = True
@@ -141,6 +139,9 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
                                  [f"{cfg.subdir}/{path}" for path, _ in result.changes])
     for rel in deleted:
         files.pop(rel, None)
+    push_error = remote.push_backlog(cfg, vault, record)
+    if push_error:
+        result.errors.append(push_error)
 
     now = logs.utc_now()
     record["last_run"] = now

@@ -2,6 +2,8 @@
 
 The clone goes into a temporary folder beside `dest` and is renamed into place only once
 it is complete and configured, so a failed or timed-out clone leaves nothing behind.
+When `dest` already exists holding memvault's own files (the vault lock that `init`
+holds while it clones), only the clone's `.git` is moved in.
 It never prompts (`gitenv`), runs no hooks (`--template=`), and shares no object files
 with a local remote (`--no-hardlinks`): the vault must survive damage to its remote.
 """
@@ -71,8 +73,9 @@ def clone_vault(url: str, dest: str, branch: str, timeout: float) -> None:
         vault.configure()
         os.chmod(tmp, 0o700)
         if os.path.isdir(dest):
-            shutil.rmtree(dest)  # only memvault's own machine-local files (is_empty_place)
-        os.rename(tmp, dest)
+            _move_in(tmp, dest)  # beside memvault's own files: the lock file (held) stays
+        else:
+            os.rename(tmp, dest)
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
@@ -92,3 +95,20 @@ def _check_out(path: str, url: str, branch: str) -> None:
         raise MemvaultError(f"the vault at {url} has no branch {branch!r} (it has: {listed}); "
                             "set vault.branch in .memvault.yaml")
     run_git(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")  # an empty remote: start the branch
+
+
+def _move_in(tmp: str, dest: str) -> None:
+    """Move the clone's repository into `dest`, which holds only memvault's machine-local
+    files (the vault lock among them, perhaps held by the caller), and check it out there.
+
+    The rename of `.git` is the moment the vault appears; a marker makes the next run
+    (`remote.recover`) finish the checkout if this one dies right after it."""
+    from memvault_hooks.remote import RESET_MARKER
+
+    with open(os.path.join(tmp, ".git", RESET_MARKER), "w"):
+        pass
+    os.rename(os.path.join(tmp, ".git"), os.path.join(dest, ".git"))
+    vault = Vault(dest, "", "")
+    if vault.head() is not None:
+        vault.git("reset", "-q", "--hard", "HEAD")
+    os.unlink(os.path.join(dest, ".git", RESET_MARKER))

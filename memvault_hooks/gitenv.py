@@ -8,7 +8,9 @@ disables prompts, so a call can never touch the project's index or hang on a tty
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 
@@ -42,7 +44,8 @@ def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """A scrubbed environment that also never prompts for credentials."""
     env = no_git_env()
     env["GIT_TERMINAL_PROMPT"] = "0"
-    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    if "GIT_SSH" not in env:  # GIT_SSH_COMMAND would silently override the user's GIT_SSH
+        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
     env["LC_ALL"] = "C"
     if extra:
         env.update(extra)
@@ -74,25 +77,80 @@ def run_git(
     timeout: float | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `git -C cwd args...` in a scrubbed environment; raise GitError on failure."""
+    """Run `git -C cwd args...` in a scrubbed environment; raise GitError on failure.
+
+    With `timeout` (network operations) git runs in a session of its own, without a
+    controlling terminal (so neither git, ssh nor a credential helper can prompt on it);
+    its whole process group is killed when the time is up, and git itself (Linux) when
+    this process dies, so a killed sync leaves no network git behind.
+    """
     argv = ["git", "-C", cwd, *VAULT_CONFIG, *args]
     try:
-        proc = subprocess.run(
-            argv,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env=git_env(env),
-            timeout=timeout,
-            umask=0o077,  # vault objects, folders and files stay private to their owner
-        )
+        if timeout is not None:
+            proc = _run_bounded(argv, input, git_env(env), timeout)
+        else:
+            proc = subprocess.run(
+                argv,
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                env=git_env(env),
+                umask=0o077,  # vault objects, folders and files stay private to their owner
+            )
     except subprocess.TimeoutExpired as exc:
-        raise GitError(args, -1, f"timed out after {timeout}s") from exc
+        raise GitError(args, -1, f"timed out after {timeout:g}s") from exc
     except FileNotFoundError as exc:
         raise MemvaultError("git is not installed or not on PATH") from exc
     if check and proc.returncode != 0:
         raise GitError(args, proc.returncode, proc.stderr.decode(errors="replace"))
     return proc
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A function for the child, before exec, that has the kernel kill it when this
+    process dies (Linux prctl PR_SET_PDEATHSIG); None elsewhere. Built in the parent."""
+    if os.uname().sysname != "Linux":
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def _set() -> None:
+        prctl(1, signal.SIGKILL)
+
+    return _set
+
+
+def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str],
+                 timeout: float) -> subprocess.CompletedProcess[bytes]:
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        umask=0o077,
+        start_new_session=True,
+        preexec_fn=_parent_death_signal(),
+    )
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            proc.communicate(timeout=5)  # a stray grandchild may keep the pipes: do not wait on it
+        except subprocess.TimeoutExpired:
+            pass
+        proc.kill()
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def project_head(project: str) -> str | None:

@@ -99,3 +99,21 @@ def test_a_silent_server_is_cut_off_at_the_timeout(tmp_path: Path) -> None:
         server.close()
     assert not dest.exists()
     assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]
+
+
+def test_clone_beside_a_held_vault_lock_keeps_that_lock(project: Project, tmp_path: Path) -> None:
+    """`init --remote` clones while holding the vault lock, which lives in the vault folder."""
+    from memvault_hooks import file_lock
+    from memvault_hooks.remote import RESET_MARKER
+
+    remote = _bare_with(project, tmp_path)
+    dest = tmp_path / "new-vault"
+    with file_lock.locked(str(dest), 5):
+        inode = (dest / ".memvault.lock").stat().st_ino
+        clone_vault(str(remote), str(dest), "main", 30)
+        assert (dest / ".memvault.lock").stat().st_ino == inode
+        assert file_lock.try_acquire(str(dest)) is None  # still held: nobody else gets in
+    assert git(dest, "status", "--porcelain") == ""
+    assert (dest / "rAgentShared" / "memory.json").read_bytes() == (project.root / "memory.json").read_bytes()
+    assert not (dest / ".git" / RESET_MARKER).exists()
+    assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]

@@ -1,5 +1,5 @@
 """`memvault init [--vault PATH] [--remote URL]`: write `.memvault.yaml` if absent and
-create the vault."""
+create the vault, or clone it when the remote already holds one."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from memvault_hooks import backup
 from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks import file_lock
+from memvault_hooks.errors import MemvaultError
 
 TEMPLATE = """\
 # memvault-hooks: versioned backups of this project's agent memory files.
@@ -61,9 +62,25 @@ def run(args: argparse.Namespace) -> int:
             f.write(render(vault, args.remote))
         print(f"memvault: wrote {target}")
     cfg = config.from_args(args.directory, target if args.config else None)
+    unreachable = None
     with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+        if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
+            from memvault_hooks import clone
+
+            try:
+                clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
+                if backup.vault_of(cfg).head() is not None:
+                    print(f"memvault: cloned the vault from {cfg.remote}")
+                else:
+                    print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
+            except MemvaultError as exc:
+                unreachable = exc
         vault_obj = backup.ensure_vault(cfg)
         if cfg.remote:
             backup.set_remote(vault_obj, cfg.remote)
     print(f"memvault: vault ready at {cfg.vault_path}")
+    if unreachable is not None:
+        raise MemvaultError(f"{unreachable}; created a local vault whose origin is {cfg.remote}: "
+                            "syncs back up locally, and the first one that reaches it pushes (merging with any "
+                            "backups it holds)")
     return 0

@@ -5,8 +5,14 @@ from pathlib import Path
 
 import yaml
 
+from remote_support import bare_remote
+from remote_support import git_daemon  # noqa: F401  (fixture)
+from remote_support import machine
+from remote_support import status
+from remote_support import tip_content
 from support import Project
 from support import git
+from support import make_project
 from support import memvault
 
 
@@ -58,3 +64,73 @@ def test_default_template_is_valid_and_vault_outside_project(tmp_path: Path) -> 
     vault_line = [line for line in proc.stdout.splitlines() if "vault ready at" in line][0]
     vault = Path(vault_line.split("vault ready at ")[1])
     assert not str(vault).startswith(str(project))
+
+
+def _shared_vault(tmp_path: Path) -> tuple[Path, Project]:
+    """A bare remote holding machine a's vault (one backup)."""
+    origin = bare_remote(tmp_path)
+    a = machine(tmp_path, "a", origin)
+    a.write("memory.json", '{"from": "a"}')
+    assert a.sync().returncode == 0
+    return origin, a
+
+
+def test_init_remote_clones_an_existing_vault(tmp_path: Path) -> None:
+    origin, a = _shared_vault(tmp_path)
+    base = tmp_path / "b"
+    base.mkdir()
+    b = make_project(base, ("gpt4o_memories.json",))
+    (b.root / ".memvault.yaml").unlink()
+    proc = b.run("init", "--vault", str(b.vault), "--remote", str(origin))
+    assert proc.returncode == 0, proc.stderr
+    assert "cloned the vault" in proc.stdout
+    assert git(b.vault, "rev-parse", "HEAD") == git(a.vault, "rev-parse", "HEAD")
+    assert (b.stored / "memory.json").read_text() == '{"from": "a"}'
+    b.write("gpt4o_memories.json", '{"from": "b"}')
+    assert b.sync().returncode == 0  # a fast-forward push on top of a's backups
+    assert tip_content(origin, "memory.json") == '{"from": "a"}'
+    assert tip_content(origin, "gpt4o_memories.json") == '{"from": "b"}'
+    assert git(origin, "rev-list", "--count", "main").strip() == "2"
+
+
+def test_init_remote_with_empty_remote_creates_local_vault(tmp_path: Path) -> None:
+    origin = bare_remote(tmp_path)
+    b = make_project(tmp_path)
+    (b.root / ".memvault.yaml").unlink()
+    proc = b.run("init", "--vault", str(b.vault), "--remote", str(origin))
+    assert proc.returncode == 0, proc.stderr
+    assert "holds no vault yet" in proc.stdout
+    assert git(b.vault, "remote", "get-url", "origin").strip() == str(origin)
+    assert b.sync().returncode == 0
+    assert git(origin, "rev-parse", "main") == git(b.vault, "rev-parse", "HEAD")
+
+
+def test_init_remote_unreachable_keeps_a_local_vault_and_exits_1(tmp_path: Path) -> None:
+    url = str(tmp_path / "not-yet.git")
+    b = make_project(tmp_path)
+    (b.root / ".memvault.yaml").unlink()
+    proc = b.run("init", "--vault", str(b.vault), "--remote", url)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "cannot clone the vault" in proc.stderr and "created a local vault" in proc.stderr
+    assert git(b.vault, "remote", "get-url", "origin").strip() == url
+    assert b.sync().returncode == 1  # backed up locally; the push waits
+    assert status(b)["push_pending"] == 1
+    bare_remote(tmp_path, "not-yet.git")
+    assert b.sync().returncode == 0
+    assert status(b)["push_pending"] == 0
+
+
+def test_init_remote_over_git_daemon(tmp_path: Path, git_daemon: tuple[Path, str]) -> None:  # noqa: F811
+    served, base_url = git_daemon
+    bare_remote(served, "vault.git")
+    url = f"{base_url}/vault.git"
+    a = machine(tmp_path, "a", url)
+    assert a.sync().returncode == 0
+    base = tmp_path / "b"
+    base.mkdir()
+    b = make_project(base, ("gpt4o_memories.json",))
+    (b.root / ".memvault.yaml").unlink()
+    proc = b.run("init", "--vault", str(b.vault), "--remote", url)
+    assert proc.returncode == 0, proc.stderr
+    assert "cloned the vault" in proc.stdout
+    assert (b.stored / "memory.json").read_bytes() == (a.root / "memory.json").read_bytes()

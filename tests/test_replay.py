@@ -1,0 +1,97 @@
+"""Replaying local backups onto the remote tip: whole files, commits kept, newest at the tip."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from memvault_hooks import message
+from memvault_hooks import replay
+from memvault_hooks.vault import Vault
+from support import git
+
+
+def _commit(repo: Path, files: dict[str, str], when: int, subject: str) -> str:
+    for rel, content in files.items():
+        path = repo / "rAgentShared" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    git(repo, "add", "-A")
+    env_date = f"@{when} +0000"
+    env = {**os.environ, "GIT_AUTHOR_DATE": env_date, "GIT_COMMITTER_DATE": env_date,
+           "GIT_AUTHOR_NAME": "memvault", "GIT_COMMITTER_NAME": "memvault"}
+    git(repo, "commit", "-q", "-m", subject, env=env)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def _two_sides(tmp_path: Path) -> tuple[Vault, str]:
+    """A vault with a local branch and the other machine's commits under `theirs`."""
+    repo = tmp_path / "vault"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    _commit(repo, {"memory.json": "base", "other.json": "base"}, 1_000, "base")
+    git(repo, "branch", "theirs")
+    return Vault(str(repo), "rAgentShared", "main"), str(repo)
+
+
+def test_local_commits_keep_message_author_dates(tmp_path: Path) -> None:
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    theirs = _commit(Path(repo), {"other.json": "theirs"}, 2_000, "their backup")
+    git(Path(repo), "checkout", "-q", "main")
+    ours = _commit(Path(repo), {"memory.json": "ours"}, 3_000, "memvault: ours\n\nMemvault-Host: here")
+    new = replay.replay(vault, ours, theirs)
+    assert git(Path(repo), "rev-parse", f"{new}^").strip() == theirs
+    assert git(Path(repo), "log", "-1", "--format=%B%x00%an%x00%at%x00%ct", new) == \
+        git(Path(repo), "log", "-1", "--format=%B%x00%an%x00%at%x00%ct", ours)
+    assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "ours"
+    assert git(Path(repo), "show", f"{new}:rAgentShared/other.json") == "theirs"
+    assert not (Path(repo) / ".git" / replay.REPLAY_INDEX).exists()
+    assert git(Path(repo), "rev-parse", "main").strip() == ours  # only objects were written
+
+
+def test_commit_the_remote_already_holds_is_dropped(tmp_path: Path) -> None:
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    theirs = _commit(Path(repo), {"memory.json": "same"}, 2_000, "theirs")
+    git(Path(repo), "checkout", "-q", "main")
+    ours = _commit(Path(repo), {"memory.json": "same"}, 3_000, "ours")
+    assert replay.replay(vault, ours, theirs) == theirs
+
+
+def test_newer_remote_backup_of_same_file_is_put_back_at_the_tip(tmp_path: Path) -> None:
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    theirs = _commit(Path(repo), {"memory.json": "theirs, newer"}, 5_000, "theirs")
+    git(Path(repo), "checkout", "-q", "main")
+    ours = _commit(Path(repo), {"memory.json": "ours, older", "other.json": "ours"}, 4_000, "ours")
+    new = replay.replay(vault, ours, theirs)
+    assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "theirs, newer"
+    assert git(Path(repo), "show", f"{new}:rAgentShared/other.json") == "ours"
+    assert git(Path(repo), "show", f"{new}^:rAgentShared/memory.json") == "ours, older"  # kept in history
+    parsed = message.parse(git(Path(repo), "log", "-1", "--format=%B", new))
+    assert parsed.trailers["Memvault-Trigger"] == replay.MERGE_TRIGGER
+    assert parsed.files == [("memory.json", "modified")]
+    assert git(Path(repo), "log", "-1", "--format=%ct", new).strip() == "5000"
+
+
+def test_newer_local_backup_stays_at_the_tip(tmp_path: Path) -> None:
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    theirs = _commit(Path(repo), {"memory.json": "theirs, older"}, 4_000, "theirs")
+    git(Path(repo), "checkout", "-q", "main")
+    ours = _commit(Path(repo), {"memory.json": "ours, newer"}, 5_000, "ours")
+    new = replay.replay(vault, ours, theirs)
+    assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "ours, newer"
+    assert git(Path(repo), "rev-parse", f"{new}^").strip() == theirs
+
+
+def test_a_local_deletion_is_replayed(tmp_path: Path) -> None:
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    theirs = _commit(Path(repo), {"memory.json": "theirs"}, 2_000, "theirs")
+    git(Path(repo), "checkout", "-q", "main")
+    git(Path(repo), "rm", "-q", "rAgentShared/other.json")
+    git(Path(repo), "commit", "-qm", "deleted: other.json")
+    ours = git(Path(repo), "rev-parse", "HEAD").strip()
+    new = replay.replay(vault, ours, theirs)
+    assert git(Path(repo), "ls-tree", "-r", "--name-only", new).split() == ["rAgentShared/memory.json"]
+    assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "theirs"
