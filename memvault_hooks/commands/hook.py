@@ -16,6 +16,7 @@ from typing import Any
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
 from memvault_hooks import file_lock
+from memvault_hooks import processes
 
 STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
 
@@ -33,6 +34,24 @@ def detect_stage(stage: str | None) -> str:
     return "post-commit"
 
 
+def git_pid() -> int:
+    """The git command this hook runs for: the detached sync waits for it to return.
+
+    Our plain hook scripts name it (`MEMVAULT_AFTER_PID=$PPID`). Under pre-commit our
+    parent is pre-commit (which pops its stash of unstaged changes before it exits) and
+    its parent is git; otherwise our parent is whatever ran us.
+    """
+    named = os.environ.get("MEMVAULT_AFTER_PID", "")
+    if named.isdigit() and int(named) > 1:
+        return int(named)
+    parent = os.getppid()
+    if os.environ.get("PRE_COMMIT") == "1":
+        grandparent = processes.parent_of(parent)
+        if grandparent and grandparent > 1 and processes.name_of(grandparent).startswith("git"):
+            return grandparent
+    return parent
+
+
 def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
     project = dirs.find_project(directory)
     cached = fastpath.cached_config(project, explicit)
@@ -43,12 +62,12 @@ def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
     return config.from_args(directory, explicit).to_dict()
 
 
-def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int) -> None:
+def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int, after_pid: int) -> None:
     """Start `memvault sync` detached (own session, no terminal), holding the lock."""
     argv = [sys.executable, "-m", "memvault_hooks", "-C", config["project"]]
     if explicit:
         argv += ["--config", os.path.abspath(explicit)]
-    argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(os.getppid())]
+    argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(after_pid)]
     error_log = config["error_log"]
     dirs.make_private_dir(os.path.dirname(error_log))
     os.set_inheritable(lock_fd, True)
@@ -69,11 +88,12 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
         if fastpath.nothing_changed(config):
             return 0
         vault_path = config["vault_path"]
-        file_lock.mark_pending(vault_path, stage)
+        after_pid = git_pid()
+        file_lock.mark_pending(vault_path, stage, after_pid)
         fd = file_lock.try_acquire(vault_path)
         if fd is None:
             return 0  # the run holding the lock picks up the pending marker
-        _spawn_sync(config, explicit, stage, fd)
+        _spawn_sync(config, explicit, stage, fd, after_pid)
         os.close(fd)
     except Exception as exc:  # a hook never fails the user's git command
         sys.stderr.write(f"memvault: backup skipped: {exc}\n")
