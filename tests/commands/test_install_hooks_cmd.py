@@ -123,14 +123,16 @@ def test_rebase_of_twenty_commits_costs_few_vault_commits(project: Project) -> N
     _baseline(project)
     counter.unlink()
     count = commit_count(project.vault)
+    untracked = _edit(project, "gpt4o_memories.json")  # a change for the hooks to back up
 
     git(project.root, "rebase", "-q", "main")
     settle(project.vault)
     assert len(counter.read_text().splitlines()) == 20  # the chained hook ran for every commit
     added = commit_count(project.vault) - count
-    print("vault commits for the rebase:", added)
     assert 1 <= added <= 3
+    assert trailers(project.vault)["Memvault-Trigger"] == "post-rewrite"
     assert stored(project.vault, "memory.json") == (project.root / "memory.json").read_bytes()
+    assert stored(project.vault, "gpt4o_memories.json") == untracked
     status = json.loads(project.run("status", "--json").stdout)
     assert status["last_error"] is None
 
