@@ -35,21 +35,24 @@ def detect_stage(stage: str | None) -> str:
 
 
 def git_pid() -> int:
-    """The git command this hook runs for: the detached sync waits for it to return.
+    """The git command this hook runs for, which the detached sync waits for; 0 for none.
 
-    Our plain hook scripts name it (`MEMVAULT_AFTER_PID=$PPID`). Under pre-commit our
-    parent is pre-commit (which pops its stash of unstaged changes before it exits) and
-    its parent is git; otherwise our parent is whatever ran us.
+    Our plain hook scripts name it (`MEMVAULT_AFTER_PID=$PPID`). Otherwise it is the
+    nearest of our parent and grandparent that is git: git itself runs a hook that execs
+    us, pre-commit (which restores its stash of unstaged changes before it exits) or a
+    user's hook script runs us under git. Under pre-commit run by hand, pre-commit itself.
+    Run from a terminal there is nothing to wait for.
     """
     named = os.environ.get("MEMVAULT_AFTER_PID", "")
     if named.isdigit() and int(named) > 1:
         return int(named)
     parent = os.getppid()
-    if os.environ.get("PRE_COMMIT") == "1":
-        grandparent = processes.parent_of(parent)
-        if grandparent and grandparent > 1 and processes.name_of(grandparent).startswith("git"):
-            return grandparent
-    return parent
+    if processes.name_of(parent).startswith("git"):
+        return parent
+    grandparent = processes.parent_of(parent)
+    if grandparent and grandparent > 1 and processes.name_of(grandparent).startswith("git"):
+        return grandparent
+    return parent if os.environ.get("PRE_COMMIT") == "1" else 0
 
 
 def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
             return 0
         vault_path = config["vault_path"]
         after_pid = git_pid()
-        file_lock.mark_pending(vault_path, stage, after_pid)
+        file_lock.mark_pending(vault_path, stage, after_pid or None)
         fd = file_lock.try_acquire(vault_path)
         if fd is None:
             return 0  # the run holding the lock picks up the pending marker
