@@ -15,7 +15,7 @@ def normalize(expr: str) -> str:
     if len(fields) != 5:
         raise InvalidSchedule(f"{expr!r} has {len(fields)} field{'s' if len(fields) != 1 else ''}, not 5")
     normal = " ".join(fields)
-    from crontab import CronSlices  # python-crontab; only when a schedule is read
+    from crontab import CronSlices  # type: ignore[import-untyped]  # python-crontab, loaded only here
 
     if not CronSlices.is_valid(normal):
         raise InvalidSchedule(f"{expr!r} is not a valid cron expression")

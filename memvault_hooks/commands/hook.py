@@ -4,7 +4,8 @@ The git command that fired the hook never waits for a vault commit and never fai
 because of us: with nothing changed the hook returns from stat alone; otherwise it
 takes the vault lock, hands it to a detached `sync` that waits for the git command
 to return (so pre-commit's stash of unstaged changes is popped again) and exits 0.
-If another run holds the lock it leaves the pending marker for that run and exits 0.
+If another run holds the lock it leaves the pending marker for that run (naming the
+git command to wait for before syncing again) and exits 0.
 """
 from __future__ import annotations
 

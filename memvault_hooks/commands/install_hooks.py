@@ -46,12 +46,13 @@ def hooks_dir(project: str) -> str:
 
 
 def _read(path: str) -> str | None:
+    """The hook's text; None when there is none ('' when it cannot be read: a broken link)."""
+    if not os.path.lexists(path):
+        return None
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
+    except OSError:
         return ""
 
 
