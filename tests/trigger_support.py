@@ -34,8 +34,9 @@ def stored(vault: Path, rel: str, rev: str = "HEAD") -> bytes:
 
 def user_state(root: Path) -> tuple[str, str, str]:
     """What a hook must never touch: the index, HEAD, and the unstaged changes."""
-    return (git(root, "ls-files", "-s", "--debug"), git(root, "rev-parse", "HEAD"),
-            git(root, "diff", "--binary"))
+    # --no-optional-locks: looking must not refresh the index itself
+    return (git(root, "--no-optional-locks", "ls-files", "-s", "--debug"), git(root, "rev-parse", "HEAD"),
+            git(root, "--no-optional-locks", "diff", "--binary"))
 
 
 def settle(vault: Path) -> None:
