@@ -159,10 +159,13 @@ def _cron_home() -> str:
     return pwd.getpwuid(os.getuid()).pw_dir
 
 
-def test_line_works_in_crons_bare_environment(tmp_path: Path, user_crontab: None) -> None:
+@pytest.mark.parametrize("folder", ["plain", "it's 100% mine"])
+def test_line_works_in_crons_bare_environment(tmp_path: Path, user_crontab: None, folder: str) -> None:
     """No vault path in the config: the defaults come from the test's private XDG folders,
-    which cron's environment does not have; the line must carry them."""
-    project = make_project(tmp_path)
+    which cron's environment does not have; the line must carry them. Quotes, spaces and
+    `%` (a newline to cron) in the project's path survive."""
+    (tmp_path / folder).mkdir()
+    project = make_project(tmp_path / folder)
     project.config("version: 1\n")
     assert project.run("cron", "install").returncode == 0
     cfg = config.load(str(project.root))
