@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Collection
 
 from memvault_hooks import file_lock
 from memvault_hooks import gitenv
@@ -18,6 +19,7 @@ from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks.config import Config
+from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault import Vault
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
@@ -43,10 +45,18 @@ def vault_of(cfg: Config) -> Vault:
 
 
 def ensure_vault(cfg: Config) -> Vault:
+    """The vault, created on first use; a folder that holds something else is refused."""
     vault = vault_of(cfg)
-    vault.prepare()
     if not vault.exists():
+        foreign = vault.foreign_entries()
+        if foreign:
+            raise MemvaultError(
+                f"vault.path {vault.path} exists and is not a vault (it holds {', '.join(foreign[:3])}); "
+                "point vault.path at an empty or new folder")
+        vault.prepare()
         vault.create()
+    else:
+        vault.prepare()
     return vault
 
 
@@ -59,8 +69,11 @@ def _commit_env(when_epoch: int) -> dict[str, str]:
     }
 
 
-def sync_once(cfg: Config, trigger: str) -> Result:
-    """Back up every changed memory file in one vault commit. Call under the lock."""
+def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = ()) -> Result:
+    """Back up every changed memory file in one vault commit. Call under the lock.
+
+    Files named in `unvalidated` are taken as they are, valid for their format or not
+    (a restore backs up the live content it replaces, whatever it is)."""
     result = Result()
     started = time.time()
     vault = ensure_vault(cfg)
@@ -74,7 +87,7 @@ def sync_once(cfg: Config, trigger: str) -> Result:
             continue
         read_at = time.time_ns()
         try:
-            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir)
+            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated)
         except snapshot.Unreadable as exc:
             result.errors.append(str(exc))
             continue

@@ -2,7 +2,7 @@
 checked by python-crontab's parser, the one cron itself would accept."""
 from __future__ import annotations
 
-FIX = "use 5 fields: minute hour day-of-month month day-of-week, e.g. '*/15 * * * *'"
+FIX = "use minute hour day-of-month month day-of-week, e.g. '*/15 * * * *'"
 
 
 class InvalidSchedule(ValueError):
@@ -13,7 +13,8 @@ def normalize(expr: str) -> str:
     """The expression with single spaces between its 5 fields; InvalidSchedule if it is not one."""
     fields = expr.split()
     if len(fields) != 5:
-        raise InvalidSchedule(f"{expr!r} has {len(fields)} field{'s' if len(fields) != 1 else ''}, not 5")
+        raise InvalidSchedule(f"{expr!r} is not a 5-field cron expression "
+                              f"(it has {len(fields)} field{'s' if len(fields) != 1 else ''})")
     normal = " ".join(fields)
     from crontab import CronSlices  # type: ignore[import-untyped]  # python-crontab, loaded only here
 

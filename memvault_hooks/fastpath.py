@@ -12,6 +12,8 @@ import zlib
 from typing import Any
 
 from memvault_hooks import dirs
+from memvault_hooks import file_lock
+from memvault_hooks import logs
 from memvault_hooks import sources
 from memvault_hooks import state
 
@@ -94,3 +96,22 @@ def nothing_changed(config: dict[str, Any]) -> bool:
         return False  # the last run failed or left pushes waiting: try again whenever asked
     present = sources.discover(config["source_dir"], tuple(config["files"]))
     return state.unchanged(record, present)
+
+
+def record_no_change(config: dict[str, Any], trigger: str) -> None:
+    """A sync that found nothing to do still counts as a successful run (for `status`).
+
+    It takes the lock without waiting: a run holding it is about to record a sync itself.
+    """
+    fd = file_lock.try_acquire(config["vault_path"])
+    if fd is None:
+        return
+    try:
+        record = state.load(config["vault_path"])
+        if not record.get("last_sync"):
+            return
+        record["last_sync"] = record["last_run"] = logs.utc_now()
+        state.save(config["vault_path"], record)
+    finally:
+        file_lock.release(fd)
+    logs.log(config["log_file"], f"sync trigger={trigger} ok nothing to back up")

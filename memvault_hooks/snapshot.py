@@ -54,8 +54,11 @@ def _copy_once(path: str, tmp_dir: str) -> tuple[str, str, Signature, int] | Non
     return tmp_path, digest.hexdigest(), sig, before.st_mode
 
 
-def capture(source_dir: str, rel: str, tmp_dir: str) -> Capture:
-    """Copy `rel` into tmp_dir; retry over about a second while it is unstable or invalid."""
+def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True) -> Capture:
+    """Copy `rel` into tmp_dir; retry over about a second while it is unstable or invalid.
+
+    `validate=False` takes the content as it is, valid for its format or not (what a
+    restore keeps of the live file it is about to replace)."""
     path = os.path.join(source_dir, rel)
     kind = formats.kind_of(rel)
     reason = "it kept changing while being read"
@@ -68,7 +71,7 @@ def capture(source_dir: str, rel: str, tmp_dir: str) -> Capture:
             raise Unreadable(f"{rel}: cannot be read: {exc.strerror}") from None
         if attempt is not None:
             tmp_path, blob, sig, mode = attempt
-            problem = formats.problem(tmp_path, kind)
+            problem = formats.problem(tmp_path, kind) if validate else None
             if problem is None:
                 return Capture(rel, tmp_path, blob, sig, mode)
             os.unlink(tmp_path)

@@ -45,6 +45,15 @@ class Vault:
     def exists(self) -> bool:
         return os.path.isdir(os.path.join(self.path, ".git"))
 
+    def foreign_entries(self) -> list[str]:
+        """What the folder holds besides memvault's own machine-local files."""
+        try:
+            names = sorted(os.listdir(self.path))
+        except FileNotFoundError:
+            return []
+        own = {name.rstrip("/").split(".*")[0] for name in LOCAL_FILES}
+        return [n for n in names if n not in own and not n.startswith(f"{STATE_NAME}.")]
+
     def create(self) -> None:
         """`git init` a new vault (no template: no hooks run there). Call under the lock."""
         dirs.make_private_dir(self.path)

@@ -1,10 +1,47 @@
-"""`memvault log`: not built yet."""
+"""`memvault log [FILE] [-n N] [--json]`: the vault's history, newest first."""
 from __future__ import annotations
 
 import argparse
+import json
 
-from memvault_hooks.errors import MemvaultError
+from memvault_hooks import config
+from memvault_hooks import filearg
+from memvault_hooks import when
+from memvault_hooks.errors import UsageError
+from memvault_hooks.history import History
+from memvault_hooks.history import Version
+from memvault_hooks.term import Painter
+
+_CHANGE_STYLE = {"added": "green", "modified": "yellow", "deleted": "red"}
+
+
+def render(versions: list[Version], painter: Painter) -> list[str]:
+    lines = []
+    for v in versions:
+        head = [painter.yellow(v.short), when.local(v.time), painter.cyan(v.trigger or "?")]
+        if v.host:
+            head.append(f"host {v.host}")
+        if v.source_commit:
+            head.append(f"project {v.source_commit[:12]}")
+        lines.append("  ".join(head))
+        for path, change in v.files:
+            lines.append(f"    {painter.paint(f'{change:9}', _CHANGE_STYLE.get(change, 'bold'))} {path}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
-    raise MemvaultError("'log' is not built yet")
+    if args.n is not None and args.n < 0:
+        raise UsageError(f"-n {args.n}: give a number of versions, 0 or more")
+    cfg = config.from_args(args.directory, args.config)
+    rel = filearg.relative(cfg, args.file) if args.file else None
+    with History(cfg) as hist:
+        versions = hist.versions(rel, args.n) if args.n != 0 else []
+    if args.json:
+        print(json.dumps([v.to_json() for v in versions], indent=2))
+        return 0
+    if not versions:
+        what = f" of {rel}" if rel else ""
+        print(f"memvault: no backups{what} yet in {cfg.vault_path}")
+        return 0
+    print("\n".join(render(versions, Painter())))
+    return 0

@@ -1,10 +1,67 @@
-"""`memvault recover`: not built yet."""
+"""`memvault recover --from URL [--at WHEN]`: on a fresh machine, clone the vault to
+`vault.path` and restore every memory file into the project (live files backed up first).
+
+Refuses (exit 1) when `vault.path` holds something else: a git repository with history
+from elsewhere, or a folder with other files. A vault already cloned from URL (a recover
+that stopped half way) is used as it is; an empty vault (`memvault init` run first) is
+replaced by the clone.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 
+from memvault_hooks import clone
+from memvault_hooks import config
 from memvault_hooks.errors import MemvaultError
+from memvault_hooks.errors import UsageError
+from memvault_hooks.restorer import Restore
+from memvault_hooks.versionarg import Choice
+
+
+def _same_remote(a: str, b: str) -> bool:
+    def norm(url: str) -> str:
+        if "://" not in url and not url.startswith("git@") and os.path.exists(url):
+            return os.path.realpath(url)
+        return url.rstrip("/").removesuffix(".git").rstrip("/")
+
+    return norm(a) == norm(b)
+
+
+def _prepare_place(path: str, url: str) -> bool:
+    """True when a vault cloned from `url` is already there; raise when the place is taken."""
+    if os.path.isdir(os.path.join(path, ".git")):
+        origin = clone.origin_url(path)
+        if origin and _same_remote(origin, url):
+            return True
+        if not clone.has_history(path) and clone.is_empty_place(path, also=frozenset({".git"})):
+            shutil.rmtree(path)  # an empty vault, as `memvault init` makes it: nothing to lose
+            return False
+        said = f"cloned from {origin}" if origin else "with no remote"
+        raise MemvaultError(
+            f"vault.path {path} is already a git repository ({said}) with its own history; "
+            "recover clones into an empty place: move that folder away or set vault.path "
+            "in .memvault.yaml to another folder (to restore from that vault instead, run `memvault restore`)")
+    if not clone.is_empty_place(path):
+        raise MemvaultError(
+            f"vault.path {path} exists and is not a vault (it is {'a folder with other files' if os.path.isdir(path) else 'a file'}); "
+            "move it away or set vault.path in .memvault.yaml to another folder")
+    return False
 
 
 def run(args: argparse.Namespace) -> int:
-    raise MemvaultError("'recover' is not built yet")
+    choice = Choice(args)
+    url = args.from_.strip()
+    if not url or url.startswith("-"):
+        raise UsageError(f"--from {args.from_!r}: give the URL (or path) of the vault's remote")
+    cfg = config.from_args(args.directory, args.config)
+    if _prepare_place(cfg.vault_path, url):
+        print(f"memvault: using the vault already cloned from {url} at {cfg.vault_path}")
+    else:
+        clone.clone_vault(url, cfg.vault_path, cfg.branch, cfg.timeout)
+        print(f"memvault: cloned the vault from {url} into {cfg.vault_path}")
+    if cfg.remote is None or not _same_remote(cfg.remote, url):
+        print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "
+              f"set it to {clone.local_url(url)} to keep backing up there")
+    return Restore(cfg, trigger="recover").run(choice.resolve)

@@ -1,10 +1,29 @@
-"""`memvault show`: not built yet."""
+"""`memvault show FILE [--at WHEN | --rev REV]`: the exact bytes stored then (default: latest)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
-from memvault_hooks.errors import MemvaultError
+from memvault_hooks import config
+from memvault_hooks import filearg
+from memvault_hooks import when
+from memvault_hooks.history import History
+from memvault_hooks.history import NoVersion
+from memvault_hooks.versionarg import Choice
 
 
 def run(args: argparse.Namespace) -> int:
-    raise MemvaultError("'show' is not built yet")
+    choice = Choice(args)
+    cfg = config.from_args(args.directory, args.config)
+    rel = filearg.relative(cfg, args.file)
+    with History(cfg) as hist:
+        version = choice.resolve(hist)
+        data = hist.read(version, rel)
+        if data is None:
+            first = hist.versions(rel)
+            since = (f"; it was first backed up at {when.local(min(v.time for v in first))}"
+                     if first else "; it has never been backed up")
+            raise NoVersion(f"{rel} is not in the backup {version.describe()}{since}")
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+    return 0

@@ -2,27 +2,22 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
+import datetime as dt
 import json
 import os
 from typing import Any
 
 from memvault_hooks import backup
 from memvault_hooks import config
+from memvault_hooks import cron_interval
 from memvault_hooks import sources
 from memvault_hooks import state
+from memvault_hooks import when
+from memvault_hooks.blobs import blob_id
 from memvault_hooks.commands import cron
 from memvault_hooks.commands import install_hooks
-
-
-def blob_id(path: str) -> str:
-    """git's blob id of a file, streamed."""
-    size = os.stat(path).st_size
-    digest = hashlib.sha1(b"blob %d\0" % size)
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+from memvault_hooks.errors import ConfigError
+from memvault_hooks.term import Painter
 
 
 def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
@@ -56,8 +51,76 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
     }
-    report["ok"] = bool(report["last_sync"]) and not report["last_error"]
+    report["problems"] = problems(cfg, report)
+    report["ok"] = not report["problems"]
     return report
+
+
+def stale_after(cfg: config.Config) -> dt.timedelta:
+    """Twice the longest gap between two runs of the cron schedule."""
+    try:
+        return 2 * cron_interval.max_gap(cfg.schedule)
+    except cron_interval.BadSchedule as exc:
+        raise ConfigError(cfg.config_file or "(built-in defaults)", "schedule", f"{cfg.schedule!r}: {exc}",
+                          "use a 5-field cron expression such as '*/15 * * * *'") from None
+
+
+def problems(cfg: config.Config, report: dict[str, Any], now: dt.datetime | None = None) -> list[str]:
+    """Why status is not ok: nothing backed up, the last run failed, or backups went stale."""
+    found = []
+    vault = backup.vault_of(cfg)
+    if not vault.exists() or vault.head() is None:
+        found.append("nothing has been backed up yet (run `memvault sync`)")
+    if report["last_error"]:
+        error = report["last_error"]
+        said = error.get("message", error) if isinstance(error, dict) else error
+        found.append(f"the last run failed: {said}")
+    limit = stale_after(cfg)
+    report["stale_after_seconds"] = int(limit.total_seconds())
+    if report["last_sync"]:
+        last = when.parse(report["last_sync"])
+        age = (now or dt.datetime.now(dt.timezone.utc)) - last
+        if age > limit:
+            found.append(f"the last successful sync was {_ago(age)} ago, more than twice the schedule's "
+                         f"interval ({cfg.schedule!r}: stale after {_ago(limit)})")
+    elif vault.exists() and vault.head() is not None:
+        found.append("no successful sync is recorded on this machine")
+    return found
+
+
+def _ago(delta: dt.timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _yes_no(value: Any) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
+
+
+def render(report: dict[str, Any], painter: Painter) -> list[str]:
+    error = report["last_error"]
+    if isinstance(error, dict):
+        error = f"{error.get('time', '?')} {error.get('trigger', '?')}: {error.get('message', '')}"
+    last = report["last_sync"]
+    if last:
+        last = f"{when.local(when.parse(last))} ({_ago(dt.datetime.now(dt.timezone.utc) - when.parse(last))} ago)"
+    rows = [
+        ("ok", painter.green("yes") if report["ok"] else painter.red("NO")),
+        ("last sync", last or "never"),
+        ("changed", ", ".join(report["changed"]) or "nothing since the last backup"),
+        ("push pending", str(report["push_pending"] or 0)),
+        ("hooks installed", _yes_no(report["hooks_installed"])),
+        ("cron installed", _yes_no(report["cron_installed"])),
+        ("last error", painter.red(str(error)) if error else "none"),
+        ("vault", report["vault"]),
+    ]
+    lines = [f"{painter.bold(f'{name:16}')} {value}" for name, value in rows]
+    lines += [painter.red(f"! {problem}") for problem in report["problems"]]
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,6 +129,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        for key, value in report.items():
-            print(f"{key:16} {value if not isinstance(value, list) else ', '.join(value) or '-'}")
+        print("\n".join(render(report, Painter())))
     return 0 if report["ok"] else 1

@@ -11,12 +11,14 @@ from memvault_hooks import fastpath
 def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | None:
     """Exit 0 from stat alone when nothing changed; None to take the full path."""
     quiet = False
+    trigger = "manual"
     i = 0
     while i < len(rest):
         if rest[i] == "--quiet":
             quiet = True
             i += 1
         elif rest[i] == "--trigger" and i + 1 < len(rest):
+            trigger = rest[i + 1]
             i += 2
         else:
             return None
@@ -24,6 +26,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     config = fastpath.cached_config(project, explicit)
     if config is None or not fastpath.nothing_changed(config):
         return None
+    fastpath.record_no_change(config, trigger)
     if not quiet:
         print("memvault: nothing to back up")
     return 0
@@ -33,9 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from memvault_hooks import backup
     from memvault_hooks import config
     from memvault_hooks import file_lock
-    from memvault_hooks.errors import MemvaultError
-
     from memvault_hooks import processes
+    from memvault_hooks.errors import MemvaultError
 
     cfg = config.from_args(args.directory, args.config)
     trigger = args.trigger

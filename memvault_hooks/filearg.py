@@ -1,0 +1,33 @@
+"""A memory file named on the command line, as its path relative to source_dir.
+
+`memory.json`, `./memory.json`, `sub/notes.jsonl` are read relative to source_dir; a path
+that (from the current folder, or absolute) lies inside source_dir is made relative to it.
+Anything that escapes source_dir is a usage error (exit 2).
+"""
+from __future__ import annotations
+
+import os
+
+from memvault_hooks.config import Config
+from memvault_hooks.errors import UsageError
+
+
+def _under(path: str, root: str) -> str | None:
+    root = root.rstrip(os.sep) + os.sep
+    return path[len(root):].replace(os.sep, "/") if path.startswith(root) else None
+
+
+def relative(cfg: Config, name: str) -> str:
+    if not name.strip():
+        raise UsageError("an empty FILE name; give a memory file such as memory.json")
+    candidate = os.path.abspath(os.path.expanduser(name))
+    real = os.path.join(os.path.realpath(os.path.dirname(candidate)), os.path.basename(candidate))
+    found = _under(candidate, cfg.source_dir) or _under(real, os.path.realpath(cfg.source_dir))
+    if found:
+        return found
+    if os.path.isabs(name) or name.startswith("~"):
+        raise UsageError(f"{name} is outside source_dir {cfg.source_dir}; give a memory file inside it")
+    rel = os.path.normpath(name).replace(os.sep, "/")
+    if rel == "." or rel.split("/")[0] == "..":
+        raise UsageError(f"{name!r} is not a file inside source_dir {cfg.source_dir}")
+    return rel

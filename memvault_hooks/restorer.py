@@ -1,0 +1,252 @@
+"""Putting memory files back as a backup holds them.
+
+Under the vault lock for the whole operation:
+1. choose the version and plan each file (create / overwrite / unchanged) — any problem
+   stops here, with nothing written;
+2. back up the live content first, as it is, valid for its format or not (trigger
+   `pre-restore`), and check that every file about to be replaced is now in the vault;
+3. write each file atomically (temp file in the same folder, fsync, rename, fsync the
+   folder), keeping the live file's mode;
+4. record the restored state as a backup (trigger `restore`), so `log` tells the story and
+   `restore --rev <the pre-restore rev>` undoes it.
+`--dry-run` stops after 1; `--to DIR` writes into DIR and skips 2 and 4.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat as stat_mod
+import sys
+import tempfile
+from collections.abc import Callable
+from collections.abc import Sequence
+
+from memvault_hooks import backup
+from memvault_hooks import file_lock
+from memvault_hooks import sources
+from memvault_hooks.blobs import blob_id
+from memvault_hooks.blobs import blob_id_of
+from memvault_hooks.config import Config
+from memvault_hooks.errors import MemvaultError
+from memvault_hooks.errors import UsageError
+from memvault_hooks.history import History
+from memvault_hooks.history import NoVersion
+from memvault_hooks.history import Version
+from memvault_hooks.term import Painter
+
+_ACTION_STYLE = {"create": "green", "overwrite": "yellow", "unchanged": "dim"}
+
+
+@dataclasses.dataclass
+class Item:
+    rel: str
+    data: bytes
+    blob: str
+    target: str                 # the path written (a symlink inside source_dir: its target)
+    live_blob: str | None       # None: no file there yet
+    sig: sources.Signature | None = None   # the live file's stat once its content is in the vault
+
+    @property
+    def action(self) -> str:
+        if self.live_blob is None:
+            return "create"
+        return "unchanged" if self.live_blob == self.blob else "overwrite"
+
+
+def _default_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
+    """Replace `path` with `data` all at once: temp file beside it, fsync, rename, fsync the folder.
+
+    Keeps the existing file's mode (or `mode`, else the umask's default for a new file)."""
+    parent = os.path.dirname(path) or "."
+    os.makedirs(parent, exist_ok=True)
+    if mode is None:
+        try:
+            mode = stat_mod.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = _default_mode()
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".memvault-tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def live_target(source_dir: str, rel: str) -> str:
+    """Where restoring `rel` writes: a symlink is followed only while it stays inside source_dir."""
+    path = os.path.join(source_dir, *rel.split("/"))
+    real = os.path.realpath(path)
+    if not _inside(real, os.path.realpath(source_dir)):
+        raise MemvaultError(f"{rel}: {path} leads outside source_dir (a symlink); not followed, nothing restored")
+    if os.path.isdir(real):
+        raise MemvaultError(f"{rel}: {real} is a folder; nothing restored")
+    return real
+
+
+def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], dest: str | None) -> list[Item]:
+    blobs = hist.blobs(version)
+    for rel in names:
+        if rel not in blobs:
+            raise NoVersion(f"{rel} is not in the backup {version.describe()}; nothing restored")
+    items = []
+    for rel in names or list(blobs):
+        if dest is None:
+            target = live_target(cfg.source_dir, rel)
+        else:
+            target = os.path.join(dest, *rel.split("/"))
+        data = hist.read_blob(blobs[rel])
+        if blob_id_of(data) != blobs[rel]:
+            raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
+        try:
+            live = blob_id(target) if os.path.isfile(target) else None
+        except OSError as exc:
+            raise MemvaultError(f"{rel}: cannot read {target}: {exc.strerror}; nothing restored") from None
+        items.append(Item(rel, data, blobs[rel], target, live))
+    return items
+
+
+def _check_dest(cfg: Config, dest: str) -> str:
+    path = os.path.realpath(os.path.expanduser(dest))
+    if path == os.path.realpath(cfg.source_dir):
+        raise UsageError(f"--to {dest} is source_dir itself; leave out --to to restore the live files")
+    if _inside(path, os.path.realpath(cfg.vault_path)):
+        raise UsageError(f"--to {dest} is inside the vault {cfg.vault_path}; choose another folder")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--to {dest} exists and is not a folder")
+    return path
+
+
+class Restore:
+    """One restore (or recover): `Restore(cfg, ...).run(choose)`; messages go to `out`."""
+
+    def __init__(self, cfg: Config, names: Sequence[str] = (), dry_run: bool = False,
+                 dest: str | None = None, trigger: str = "restore",
+                 out: Callable[[str], None] = print) -> None:
+        self.cfg = cfg
+        self.names = list(dict.fromkeys(names))
+        self.dry_run = dry_run
+        self.dest = _check_dest(cfg, dest) if dest is not None else None
+        self.trigger = trigger
+        self.out = out
+        self.painter = Painter()
+
+    def run(self, choose: Callable[[History], Version]) -> int:
+        if not os.path.isdir(os.path.join(self.cfg.vault_path, ".git")):
+            raise NoVersion(f"there is no vault at {self.cfg.vault_path} yet, so nothing to restore")
+        try:
+            with file_lock.locked(self.cfg.vault_path, backup.LOCK_TIMEOUT):
+                code = self._locked(choose)
+        except file_lock.LockTimeout as exc:
+            raise MemvaultError(f"{exc}; nothing restored") from None
+        self._run_pending()
+        return code
+
+    def _locked(self, choose: Callable[[History], Version]) -> int:
+        with History(self.cfg) as hist:
+            version = choose(hist)
+            items = plan(self.cfg, hist, version, self.names, self.dest)
+        where = f" into {self.dest}" if self.dest else ""
+        verb = "would restore" if self.dry_run else "restoring"
+        self.out(f"memvault: {verb} from {version.describe()}{where}")
+        for item in items:
+            action = self.painter.paint(f"{item.action:9}", _ACTION_STYLE[item.action])
+            self.out(f"  {action} {item.rel}")
+        if self.dry_run:
+            self.out("memvault: dry run: nothing written")
+            return 0
+        todo = [item for item in items if item.action != "unchanged"]
+        if not todo:
+            self.out("memvault: every file is already as in that backup; nothing written")
+            return 0
+        if self.dest is not None:
+            for item in todo:
+                write_atomic(item.target, item.data)
+            self.out(f"memvault: wrote {len(todo)} file(s) into {self.dest}; the live files are untouched")
+            return 0
+        undo = self._back_up_live(todo)
+        written: set[str] = set()
+        try:
+            for item in todo:
+                self._write_live(item)
+                written.add(item.rel)
+        finally:  # record what was written, even when a later file stopped the restore
+            after = backup.sync_once(self.cfg, self.trigger, unvalidated=written)
+            for err in after.errors:
+                sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
+        replaced = sum(1 for item in todo if item.live_blob is not None)
+        said = f"restored {len(todo)} file(s)"
+        if replaced:
+            said += (f"; the live content they replaced is kept in {undo[:12]}"
+                     f" (undo with: memvault restore --rev {undo[:12]})")
+        self.out(f"memvault: {said}")
+        return 0
+
+    def _back_up_live(self, todo: list[Item]) -> str:
+        """Back the live content up as it is; the rev that holds it. Nothing written on failure."""
+        result = backup.sync_once(self.cfg, "pre-restore", unvalidated={item.rel for item in todo})
+        vault = backup.vault_of(self.cfg)
+        tip = vault.tip_blobs()
+        for item in todo:
+            try:
+                sig = sources.signature(os.stat(item.target))
+                live = blob_id(item.target)
+            except FileNotFoundError:
+                item.live_blob = item.sig = None
+                continue
+            except OSError as exc:
+                raise MemvaultError(f"{item.rel}: cannot read {item.target}: {exc.strerror}; nothing restored") from None
+            if tip.get(item.rel) != live:
+                why = "; ".join(result.errors) or f"{item.rel} is not among the configured memory files"
+                raise MemvaultError(f"could not back up the live {item.rel} first ({why}); nothing restored")
+            item.live_blob = live
+            item.sig = sig
+        return vault.head() or ""
+
+    def _write_live(self, item: Item) -> None:
+        try:
+            now: sources.Signature | None = sources.signature(os.stat(item.target))
+        except FileNotFoundError:
+            now = None
+        if now != item.sig:  # written (or created) by someone else since its content was backed up
+            raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
+        write_atomic(item.target, item.data)
+
+    def _run_pending(self) -> None:
+        """A hook that fired while we held the lock left its work pending: do it now."""
+        marker = os.path.join(self.cfg.vault_path, file_lock.PENDING_NAME)
+        if self.dry_run or not os.path.exists(marker):
+            return
+        try:
+            with open(marker, encoding="utf-8", errors="replace") as f:
+                trigger = f.read().strip() or "pending"
+            backup.run_locked(self.cfg, trigger)
+        except Exception as exc:  # the restore itself is done; the next run catches up
+            sys.stderr.write(f"memvault: a pending backup did not run: {exc}\n")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+
+from support import Project
+
+
+def test_status_before_any_backup_is_not_ok(project: Project) -> None:
+    proc = project.run("status", "--json")
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert report["ok"] is False
+    assert report["last_sync"] is None
+    assert sorted(report["changed"]) == ["gpt4o_memories.json", "memory.json"]
+
+
+def test_status_after_sync_and_change(project: Project) -> None:
+    project.sync()
+    report = json.loads(project.run("status", "--json").stdout)
+    assert report["ok"] is True
+    assert report["changed"] == []
+    assert report["last_error"] is None
+    for key in ("ok", "last_sync", "changed", "push_pending", "hooks_installed", "cron_installed", "last_error"):
+        assert key in report
+    project.write("memory.json", '{"new": 1}')
+    assert json.loads(project.run("status", "--json").stdout)["changed"] == ["memory.json"]
+
+
+def _age_last_sync(project: Project, seconds: int) -> None:
+    import time
+
+    path = project.vault / ".last_sync"
+    record = json.loads(path.read_text())
+    record["last_sync"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds))
+    path.write_text(json.dumps(record))
+
+
+def test_status_stale_after_twice_the_cron_interval(project: Project) -> None:
+    project.config(f"version: 1\nschedule: '*/10 * * * *'\nvault:\n  path: {project.vault}\n")
+    project.sync()
+    _age_last_sync(project, 19 * 60)  # within twice the 10-minute interval
+    proc = project.run("status", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["ok"] is True
+    _age_last_sync(project, 21 * 60)
+    proc = project.run("status", "--json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["ok"] is False
+    assert report["stale_after_seconds"] == 20 * 60
+    assert any("more than twice the schedule's interval" in p for p in report["problems"])
+
+
+def test_status_after_a_failed_run(project: Project) -> None:
+    project.sync()
+    project.write("memory.json", '{"torn": ')
+    assert project.sync().returncode == 1
+    proc = project.run("status", "--json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["ok"] is False
+    assert "memory.json" in report["last_error"]["message"]
+    assert any(p.startswith("the last run failed") for p in report["problems"])
+
+
+def test_status_table_on_a_terminal(project: Project) -> None:
+    project.sync()
+    proc = project.run("status")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["ok", "yes"]
+    assert any(line.startswith("last sync") and "ago" in line for line in lines)
+    assert any(line.startswith("changed") and "nothing since the last backup" in line for line in lines)
+    assert "\033[" not in proc.stdout
+
+
+def test_status_bad_schedule_is_a_config_error(project: Project) -> None:
+    project.config(f"version: 1\nschedule: '*/0 * * * *'\nvault:\n  path: {project.vault}\n")
+    proc = project.run("status")
+    assert proc.returncode == 2 and "schedule" in proc.stderr and "Traceback" not in proc.stderr

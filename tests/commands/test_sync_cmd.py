@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from support import DATA
+from support import Project
+from support import git
+
+
+def _trailers(message: str) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in message.splitlines() if line.startswith("Memvault-"))
+
+
+def test_first_sync_stores_files_byte_for_byte(project: Project) -> None:
+    proc = project.sync()
+    assert proc.returncode == 0, proc.stderr
+    for name in ("memory.json", "gpt4o_memories.json"):
+        assert (project.stored / name).read_bytes() == (DATA / name).read_bytes()
+    (commit,) = project.log()
+    sha, body = commit.split("\x00")
+    assert body.startswith("memvault: ")
+    assert "added: memory.json" in body and "added: gpt4o_memories.json" in body
+    trailers = _trailers(body)
+    assert trailers["Memvault-Trigger"] == "manual"
+    assert trailers["Memvault-Host"] == os.uname().nodename
+    assert trailers["Memvault-Source-Commit"] == git(project.root, "rev-parse", "HEAD").strip()
+
+
+def test_subject_holds_utc_iso_time(project: Project) -> None:
+    project.sync()
+    subject = git(project.vault, "log", "-1", "--format=%s")
+    stamp = subject.split()[1]
+    assert stamp.endswith("Z") and "T" in stamp
+    commit_time = git(project.vault, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%dT%H:%M:%SZ",
+                      env={**os.environ, "TZ": "UTC"}).strip()
+    assert stamp == commit_time
+
+
+def test_nothing_changed_makes_no_commit(project: Project) -> None:
+    project.sync()
+    proc = project.sync()
+    assert proc.returncode == 0
+    assert "nothing to back up" in proc.stdout
+    assert len(project.log()) == 1
+
+
+def test_touched_but_unchanged_file_makes_no_commit(project: Project) -> None:
+    project.sync()
+    path = project.root / "memory.json"
+    os.utime(path, ns=(1, 1))
+    path.write_bytes(path.read_bytes())  # rewritten, same content, new inode times
+    assert project.sync().returncode == 0
+    assert len(project.log()) == 1
+
+
+def test_one_changed_file_alone_in_the_commit(project: Project) -> None:
+    project.sync()
+    data = json.loads((project.root / "memory.json").read_text())
+    data["new_fact"] = "the user prefers tabs"
+    project.write("memory.json", json.dumps(data, indent=2))
+    git(project.root, "commit", "--allow-empty", "-qm", "second")
+    assert project.sync("--trigger", "cron").returncode == 0
+    newest = project.log()[0].split("\x00")[1]
+    assert "modified: memory.json" in newest
+    assert "gpt4o_memories.json" not in newest
+    changed = git(project.vault, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed == ["rAgentShared/memory.json"]
+    trailers = _trailers(newest)
+    assert trailers["Memvault-Trigger"] == "cron"
+    assert trailers["Memvault-Source-Commit"] == git(project.root, "rev-parse", "HEAD").strip()
+
+
+def test_globs_and_nested_paths(project: Project) -> None:
+    project.config(f"version: 1\nfiles: ['**/*.json', 'agents/*.jsonl', 'MEMORY.md']\nvault:\n  path: {project.vault}\n")
+    project.write("agents/deep/notes.json", '{"a": 1}')
+    project.write("agents/memory.jsonl", (DATA / "memory.jsonl").read_text())
+    project.write("MEMORY.md", "# memory\n")
+    project.write("agents/ignored.txt", "not a memory file")
+    assert project.sync().returncode == 0
+    stored = sorted(str(p.relative_to(project.stored)) for p in project.stored.rglob("*") if p.is_file())
+    assert stored == ["MEMORY.md", "agents/deep/notes.json", "agents/memory.jsonl",
+                      "gpt4o_memories.json", "memory.json"]
+
+
+def test_source_dir_elsewhere(project: Project, tmp_path: Path) -> None:
+    agents = tmp_path / "agents-home"
+    agents.mkdir()
+    (agents / "memory.json").write_text('{"x": 1}')
+    project.config(f"version: 1\nsource_dir: {agents}\nvault:\n  path: {project.vault}\n")
+    assert project.sync().returncode == 0
+    assert (project.stored / "memory.json").read_text() == '{"x": 1}'
+
+
+def test_invalid_json_is_not_committed_others_are(project: Project) -> None:
+    project.sync()
+    good = project.root / "memory.json"
+    last_good = good.read_bytes()
+    good.write_text('{"half": "writ')
+    project.write("gpt4o_memories.json", '{"fresh": true}')
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "memory.json" in proc.stderr and "invalid JSON" in proc.stderr
+    assert (project.stored / "memory.json").read_bytes() == last_good
+    assert (project.stored / "gpt4o_memories.json").read_text() == '{"fresh": true}'
+    assert "Traceback" not in proc.stderr
+    status = json.loads(project.run("status", "--json").stdout)
+    assert status["ok"] is False
+    assert "memory.json" in status["last_error"]["message"]
+    errors = list(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.err"))
+    assert errors and "invalid JSON" in errors[0].read_text()
+    good.write_bytes(last_good)
+    assert project.sync().returncode == 0
+    assert json.loads(project.run("status", "--json").stdout)["last_error"] is None
+
+
+def test_invalid_jsonl_line_is_not_committed(project: Project) -> None:
+    project.config(f"version: 1\nfiles: [memory.jsonl]\nvault:\n  path: {project.vault}\n")
+    lines = (DATA / "memory.jsonl").read_text()
+    project.write("memory.jsonl", lines)
+    assert project.sync().returncode == 0
+    project.write("memory.jsonl", lines + '\n{"type": "entity", "name": "tor')
+    assert project.sync().returncode == 1
+    assert (project.stored / "memory.jsonl").read_text() == lines
+    project.write("memory.jsonl", lines + '\n\n{"type": "entity", "name": "ok"}\n')
+    assert project.sync().returncode == 0
+
+
+def test_missing_file_keeps_last_version(project: Project) -> None:
+    project.sync()
+    (project.root / "memory.json").unlink()
+    proc = project.sync()
+    assert proc.returncode == 0
+    assert (project.stored / "memory.json").read_bytes() == (DATA / "memory.json").read_bytes()
+    assert len(project.log()) == 1
+    assert "memory.json" in git(project.vault, "ls-files")
+
+
+def test_mirror_deletions_records_deleted(project: Project) -> None:
+    project.config(f"version: 1\nmirror_deletions: true\nvault:\n  path: {project.vault}\n")
+    project.sync()
+    (project.root / "memory.json").unlink()
+    assert project.sync().returncode == 0
+    assert "deleted: memory.json" in project.log()[0]
+    assert "memory.json" not in git(project.vault, "ls-files")
+
+
+def test_deleted_or_corrupt_state_costs_no_commit(project: Project) -> None:
+    project.sync()
+    state = project.vault / ".last_sync"
+    state.unlink()
+    assert project.sync().returncode == 0
+    assert len(project.log()) == 1
+    state.write_text("{not json")
+    assert project.sync().returncode == 0
+    assert len(project.log()) == 1
+    assert json.loads(state.read_text())["files"]["memory.json"]["blob"]
+    project.write("memory.json", '{"after": "corruption"}')
+    state.write_bytes(b"\x00\xff")
+    assert project.sync().returncode == 0
+    assert len(project.log()) == 2
+
+
+def test_state_is_never_committed(project: Project) -> None:
+    project.sync()
+    tracked = git(project.vault, "ls-files").split()
+    assert tracked == ["rAgentShared/gpt4o_memories.json", "rAgentShared/memory.json"]
+    assert git(project.vault, "status", "--porcelain") == ""
+
+
+def test_symlink_outside_source_dir_is_not_followed(project: Project, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"password": "hunter2"}')
+    (project.root / "memory.json").unlink()
+    (project.root / "memory.json").symlink_to(secret)
+    (project.root / "inside.json").write_text('{"ok": 1}')
+    (project.root / "gpt4_memories.json").symlink_to(project.root / "inside.json")
+    assert project.sync().returncode == 0
+    assert not (project.stored / "memory.json").exists()
+    assert (project.stored / "gpt4_memories.json").read_text() == '{"ok": 1}'
+    assert "hunter2" not in git(project.vault, "log", "-p")
+
+
+def test_symlinked_folder_outside_is_not_followed(project: Project, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.json").write_text('{"leak": 1}')
+    (project.root / "agents").symlink_to(outside)
+    project.config(f"version: 1\nfiles: ['agents/*.json', memory.json]\nvault:\n  path: {project.vault}\n")
+    assert project.sync().returncode == 0
+    assert not (project.stored / "agents").exists()
+
+
+def test_private_permissions(project: Project) -> None:
+    project.sync()
+    assert stat.S_IMODE(project.vault.stat().st_mode) == 0o700
+    assert stat.S_IMODE((project.vault / ".last_sync").stat().st_mode) == 0o600
+    assert stat.S_IMODE((project.stored / "memory.json").stat().st_mode) == 0o600
+    for folder in (project.vault / ".git", project.stored):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    logs = list(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.log"))
+    assert logs, "the run log was not written"
+    assert stat.S_IMODE(logs[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(logs[0].parent.stat().st_mode) == 0o700
+    assert "sync trigger=manual ok" in logs[0].read_text()
+
+
+def test_vault_has_no_hooks(project: Project) -> None:
+    project.sync()
+    hooks = project.vault / ".git" / "hooks"
+    assert not hooks.exists() or not any(hooks.iterdir())
+
+
+def test_sync_never_writes_memory_files(project: Project) -> None:
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.root.glob("*.json")}
+    project.sync()
+    project.write("memory.json", '{"v": 2}')
+    before["memory.json"] = ((project.root / "memory.json").read_bytes(),
+                             (project.root / "memory.json").stat().st_mtime_ns)
+    project.sync()
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in project.root.glob("*.json")}
+    assert after == before
+
+
+def test_quiet_prints_nothing(project: Project) -> None:
+    proc = project.sync("--quiet")
+    assert proc.returncode == 0
+    assert proc.stdout == ""
+
+
+def test_vault_path_holding_something_else_is_refused(project: Project) -> None:
+    project.vault.mkdir()
+    (project.vault / "thesis.tex").write_text("precious")
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "not a vault" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (project.vault / ".git").exists()
+    assert (project.vault / "thesis.tex").read_text() == "precious"
+
+
+def test_unwritable_vault_location_fails_cleanly(project: Project) -> None:
+    blocker = project.vault.parent / "blocker"
+    blocker.write_text("a file, not a folder")
+    project.config(f"version: 1\nvault:\n  path: {blocker / 'vault'}\n")
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "memvault: error:" in proc.stderr
+    assert (project.root / "memory.json").read_bytes() == (DATA / "memory.json").read_bytes()
