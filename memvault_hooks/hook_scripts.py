@@ -22,8 +22,9 @@ TEMPLATE = """\
 # A hook that was here before is kept as {stage}{suffix} and still runs, after us.
 MEMVAULT_PYTHON={python}
 MEMVAULT_AFTER_PID=$PPID "$MEMVAULT_PYTHON" -m memvault_hooks{options} hook {stage} "$@" </dev/null || :
-if [ -x "$0{suffix}" ]; then
-    exec "$0{suffix}" "$@"
+previous="${{0%/*}}/{stage}{suffix}"
+if [ -x "$previous" ]; then
+    exec "$previous" "$@"
 fi
 """
 
