@@ -55,6 +55,7 @@ def test_commit_and_checkout_make_vault_commits(project: Project) -> None:
     script = (hooks / "post-commit").read_text()
     assert os.path.abspath(sys.executable) in script  # absolute interpreter: works from any shell
     assert install_hooks.installed(str(project.root))
+    assert json.loads(project.run("status", "--json").stdout)["hooks_installed"] is True
 
     content = _edit(project)
     git(project.root, "commit", "-q", "--allow-empty", "-m", "work")
@@ -176,6 +177,7 @@ def test_existing_hook_is_kept_and_runs_once_with_args_and_stdin(project: Projec
     for stage in ("post-commit", "post-merge"):
         assert not (hooks / stage).exists()
     assert not install_hooks.installed(str(project.root))
+    assert json.loads(project.run("status", "--json").stdout)["hooks_installed"] is False
 
 
 def test_core_hooks_path_is_honoured(project: Project) -> None:
