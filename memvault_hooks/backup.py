@@ -16,6 +16,7 @@ from memvault_hooks import logs
 from memvault_hooks import message
 from memvault_hooks import packing
 from memvault_hooks import remote
+from memvault_hooks import processes
 from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
@@ -185,12 +186,19 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                progress: Progress | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
-    run left the pending marker meanwhile, take the lock again and sync once more."""
+    run left the pending marker meanwhile, take the lock again and sync once more.
+
+    Before each sync it waits (bounded) for the git command named in the marker to
+    return: under pre-commit a running hook sees tracked memory files with their unstaged
+    edits stashed away, and the live content is back only when that command returns."""
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
     total = Result()
     first = True
     while True:
         try:
+            marker = file_lock.read_pending(cfg.vault_path)
+            if marker is not None:
+                processes.wait_for_exit(marker[1])
             pending = file_lock.take_pending(cfg.vault_path)
             result = sync_once(cfg, trigger if first else pending or trigger, progress=progress)
         finally:

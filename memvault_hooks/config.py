@@ -193,9 +193,13 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         raise ConfigError(where, "vault.timeout", f"is {timeout}", "give a positive number of seconds")
 
     schedule = raw.get("schedule", DEFAULT_SCHEDULE)
-    if len(schedule.split()) != 5:
-        raise ConfigError(where, "schedule", f"{schedule!r} is not a 5-field cron expression",
-                          "use minute hour day-of-month month day-of-week, e.g. '*/15 * * * *'")
+    if "schedule" in raw:
+        from memvault_hooks import cron_schedule
+
+        try:
+            schedule = cron_schedule.normalize(schedule)
+        except cron_schedule.InvalidSchedule as exc:
+            raise ConfigError(where, "schedule", str(exc), cron_schedule.FIX) from None
 
     log_value = raw.get("log_file")
     log_file = _resolve(project, log_value) if log_value else os.path.join(dirs.state_dir(), pid, "sync.log")

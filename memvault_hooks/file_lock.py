@@ -68,22 +68,36 @@ def locked(vault_path: str, timeout: float) -> Iterator[int]:
         release(fd)
 
 
-def mark_pending(vault_path: str, trigger: str) -> None:
+def mark_pending(vault_path: str, trigger: str, after_pid: int | None = None) -> None:
+    """Ask the run holding the lock (or the next one) to sync again, once the git
+    command `after_pid` has returned."""
     os.makedirs(vault_path, mode=0o700, exist_ok=True)
     fd = os.open(os.path.join(vault_path, PENDING_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, trigger.encode())
+        os.write(fd, f"{trigger}\n{after_pid or ''}\n".encode())
     finally:
         os.close(fd)
 
 
-def take_pending(vault_path: str) -> str | None:
-    """The trigger a run left pending (removing the marker), or None."""
-    path = os.path.join(vault_path, PENDING_NAME)
+def read_pending(vault_path: str) -> tuple[str, int | None] | None:
+    """(trigger, pid to wait for) of the pending marker, left in place; None when absent."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            trigger = f.read().strip()
-        os.unlink(path)
+        with open(os.path.join(vault_path, PENDING_NAME), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
     except FileNotFoundError:
         return None
-    return trigger or "pending"
+    trigger = lines[0].strip() if lines else ""
+    pid = lines[1].strip() if len(lines) > 1 else ""
+    return trigger or "pending", int(pid) if pid.isdigit() else None
+
+
+def take_pending(vault_path: str) -> str | None:
+    """The trigger a run left pending (removing the marker), or None."""
+    pending = read_pending(vault_path)
+    if pending is None:
+        return None
+    try:
+        os.unlink(os.path.join(vault_path, PENDING_NAME))
+    except FileNotFoundError:
+        pass
+    return pending[0]

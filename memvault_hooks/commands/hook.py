@@ -4,7 +4,8 @@ The git command that fired the hook never waits for a vault commit and never fai
 because of us: with nothing changed the hook returns from stat alone; otherwise it
 takes the vault lock, hands it to a detached `sync` that waits for the git command
 to return (so pre-commit's stash of unstaged changes is popped again) and exits 0.
-If another run holds the lock it leaves the pending marker for that run and exits 0.
+If another run holds the lock it leaves the pending marker for that run (naming the
+git command to wait for before syncing again) and exits 0.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
+from memvault_hooks import processes
 
 if TYPE_CHECKING:  # argparse and typing cost milliseconds the no-change path does not spend
     import argparse
@@ -35,6 +37,27 @@ def detect_stage(stage: str | None) -> str:
     return "post-commit"
 
 
+def git_pid() -> int:
+    """The git command this hook runs for, which the detached sync waits for; 0 for none.
+
+    Our plain hook scripts name it (`MEMVAULT_AFTER_PID=$PPID`). Otherwise it is the
+    nearest of our parent and grandparent that is git: git itself runs a hook that execs
+    us, pre-commit (which restores its stash of unstaged changes before it exits) or a
+    user's hook script runs us under git. Under pre-commit run by hand, pre-commit itself.
+    Run from a terminal there is nothing to wait for.
+    """
+    named = os.environ.get("MEMVAULT_AFTER_PID", "")
+    if named.isdigit() and int(named) > 1:
+        return int(named)
+    parent = os.getppid()
+    if processes.name_of(parent).startswith("git"):
+        return parent
+    grandparent = processes.parent_of(parent)
+    if grandparent and grandparent > 1 and processes.name_of(grandparent).startswith("git"):
+        return grandparent
+    return parent if os.environ.get("PRE_COMMIT") == "1" else 0
+
+
 def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
     project = dirs.find_project(directory)
     cached = fastpath.cached_config(project, explicit)
@@ -45,12 +68,12 @@ def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
     return config.from_args(directory, explicit).to_dict()
 
 
-def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int) -> None:
+def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int, after_pid: int) -> None:
     """Start `memvault sync` detached (own session, no terminal), holding the lock."""
     argv = [sys.executable, "-m", "memvault_hooks", "-C", config["project"]]
     if explicit:
         argv += ["--config", os.path.abspath(explicit)]
-    argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(os.getppid())]
+    argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(after_pid)]
     error_log = config["error_log"]
     dirs.make_private_dir(os.path.dirname(error_log))
     os.set_inheritable(lock_fd, True)
@@ -73,11 +96,12 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
         from memvault_hooks import file_lock
 
         vault_path = config["vault_path"]
-        file_lock.mark_pending(vault_path, stage)
+        after_pid = git_pid()
+        file_lock.mark_pending(vault_path, stage, after_pid or None)
         fd = file_lock.try_acquire(vault_path)
         if fd is None:
             return 0  # the run holding the lock picks up the pending marker
-        _spawn_sync(config, explicit, stage, fd)
+        _spawn_sync(config, explicit, stage, fd, after_pid)
         os.close(fd)
     except Exception as exc:  # a hook never fails the user's git command
         sys.stderr.write(f"memvault: backup skipped: {exc}\n")

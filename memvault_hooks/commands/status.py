@@ -14,6 +14,8 @@ from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import when
 from memvault_hooks.blobs import blob_id
+from memvault_hooks.commands import cron
+from memvault_hooks.commands import install_hooks
 from memvault_hooks.errors import ConfigError
 from memvault_hooks.term import Painter
 
@@ -44,8 +46,8 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "last_sync": record.get("last_sync"),
         "changed": changed_paths(cfg, record),
         "push_pending": record.get("push_pending", 0),
-        "hooks_installed": None,
-        "cron_installed": None,
+        "hooks_installed": install_hooks.installed(cfg.project),
+        "cron_installed": cron.installed(cfg),
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
     }

@@ -1,9 +1,7 @@
 """`memvault sync [--trigger NAME] [--quiet]`: one backup now."""
 from __future__ import annotations
 
-import os
 import sys
-import time
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import dirs
@@ -13,9 +11,6 @@ if TYPE_CHECKING:
     import argparse
 
     from memvault_hooks import config
-
-# How long a detached hook run waits for the git command that fired it to return.
-AFTER_PID_WAIT = 30.0
 
 
 def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | None:
@@ -42,30 +37,6 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     return 0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rpartition(b")")[2].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def wait_for_exit(pid: int, timeout: float = AFTER_PID_WAIT) -> None:
-    """Wait (bounded) until `pid` is gone: the git command that fired a hook has returned."""
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
 def _config(args: argparse.Namespace) -> config.Config:
     """The configuration the hook's cache holds (validated when it was written, trusted
     while the file is unchanged: no YAML parser to import), else the file itself."""
@@ -83,15 +54,22 @@ def _config(args: argparse.Namespace) -> config.Config:
 def run(args: argparse.Namespace) -> int:
     from memvault_hooks import backup
     from memvault_hooks import file_lock
+    from memvault_hooks import processes
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.progress import Progress
 
     cfg = _config(args)
+    trigger = args.trigger
     if args.after_pid:
-        wait_for_exit(args.after_pid)
+        processes.wait_for_exit(args.after_pid)
+    if args.lock_fd is not None:
+        # Handed the lock by a hook: name the run after the latest hook that asked for it
+        # meanwhile (`commit --amend` fires post-commit then post-rewrite: it is a rewrite).
+        pending = file_lock.read_pending(cfg.vault_path)
+        trigger = pending[0] if pending else trigger
     try:
         with Progress("sync", enabled=not args.quiet) as shown:
-            result = backup.run_locked(cfg, args.trigger, args.lock_fd, shown)
+            result = backup.run_locked(cfg, trigger, args.lock_fd, shown)
     except file_lock.LockTimeout as exc:
         backup.record_failure(cfg, args.trigger, str(exc))
         raise MemvaultError(str(exc)) from None
