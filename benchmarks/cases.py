@@ -122,7 +122,7 @@ def sync_one_of_eight(root: str, env: dict[str, str], sizes: Sizes) -> Case:
 def _commit_case(root: str, env: dict[str, str], changed: bool) -> Case:
     ours_project, vault = _primed(os.path.join(root, "ours"), env)
     base_project, _ = w.make_project(os.path.join(root, "base"), env, eight_files())
-    w.install_hook(ours_project, "post-commit", w.plain_hook())
+    w.run([*w.MEMVAULT, "install-hooks"], ours_project, env)  # all four hooks, as a user has them
     w.install_hook(base_project, "post-commit", w.noop_hook())
     argv = ["git", "commit", "-q", "--allow-empty", "-m", "work"]
 

@@ -204,11 +204,6 @@ def install_hook(project: str, name: str, body: str) -> None:
     os.chmod(path, 0o755)
 
 
-def plain_hook() -> str:
-    """Our plain post-commit hook, as `memvault install-hooks` would write it."""
-    return f"#!/bin/sh\nexec '{PYTHON}' -m memvault_hooks hook post-commit \"$@\"\n"
-
-
 def noop_hook() -> str:
     return f"#!/bin/sh\nexec '{PYTHON}' -c pass\n"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from memvault_hooks import backup
 from memvault_hooks import config
-from memvault_hooks import cron_interval
+from memvault_hooks import cron_schedule
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import when
@@ -59,8 +59,8 @@ def collect(cfg: config.Config) -> dict[str, Any]:
 def stale_after(cfg: config.Config) -> dt.timedelta:
     """Twice the longest gap between two runs of the cron schedule."""
     try:
-        return 2 * cron_interval.max_gap(cfg.schedule)
-    except cron_interval.BadSchedule as exc:
+        return 2 * cron_schedule.max_gap(cfg.schedule)
+    except cron_schedule.InvalidSchedule as exc:
         raise ConfigError(cfg.config_file or "(built-in defaults)", "schedule", f"{cfg.schedule!r}: {exc}",
                           "use a 5-field cron expression such as '*/15 * * * *'") from None
 

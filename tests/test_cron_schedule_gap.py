@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from memvault_hooks.cron_interval import BadSchedule
-from memvault_hooks.cron_interval import max_gap
+from memvault_hooks.cron_schedule import InvalidSchedule
+from memvault_hooks.cron_schedule import max_gap
 
 M = dt.timedelta(minutes=1)
 H = dt.timedelta(hours=1)
@@ -36,5 +36,5 @@ def test_longest_gap(schedule: str, gap: dt.timedelta) -> None:
 @pytest.mark.parametrize("schedule", ["* * * *", "61 * * * *", "*/0 * * * *", "x * * * *",
                                       "0 0 31 2 *", "5-1 * * * *", "0 0 * 13 *"])
 def test_bad_schedules(schedule: str) -> None:
-    with pytest.raises(BadSchedule):
+    with pytest.raises(InvalidSchedule):
         max_gap(schedule)
