@@ -13,7 +13,6 @@ import zlib
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import dirs
-from memvault_hooks import file_lock
 from memvault_hooks import logs
 from memvault_hooks import sources
 from memvault_hooks import state
@@ -115,19 +114,9 @@ def nothing_changed(config: dict[str, Any]) -> bool:
 
 
 def record_no_change(config: dict[str, Any], trigger: str) -> None:
-    """A sync that found nothing to do still counts as a successful run (for `status`).
-
-    It takes the lock without waiting: a run holding it is about to record a sync itself.
-    """
-    fd = file_lock.try_acquire(config["vault_path"])
-    if fd is None:
-        return
+    """A sync that found nothing to do still counts as a successful run (for `status`)."""
     try:
-        record = state.load(config["vault_path"])
-        if not record.get("last_sync"):
-            return
-        record["last_sync"] = record["last_run"] = logs.utc_now()
-        state.save(config["vault_path"], record)
-    finally:
-        file_lock.release(fd)
+        state.mark_checked(config["vault_path"], logs.utc_now())
+    except OSError:
+        return
     logs.log(config["log_file"], f"sync trigger={trigger} ok nothing to back up")

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from memvault_hooks.sources import Signature
 
 STATE_NAME = ".last_sync"
+# When a sync last found nothing to do: kept beside the record, not in it, so that such a
+# run writes a few bytes instead of the whole record (and leaves the stat cache valid).
+CHECKED_NAME = ".memvault-checked"
 # A file modified this close to the moment it was read may change again within the same
 # timestamp tick without its stat changing ("racy git"); such entries are always re-read.
 RACY_NS = 2_000_000_000
@@ -82,3 +85,28 @@ def unchanged(record: dict[str, Any], present: dict[str, Signature]) -> bool:
         if not entry_matches(files.get(rel), sig):
             return False
     return all(rel in present or entry.get("missing") for rel, entry in files.items())
+
+
+def mark_checked(vault_path: str, when: str) -> None:
+    """Record that a sync at `when` found nothing to back up (atomically)."""
+    path = os.path.join(vault_path, CHECKED_NAME)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, when.encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def last_success(vault_path: str, record: dict[str, Any]) -> str | None:
+    """The last successful sync: one that committed or found everything backed up."""
+    last = record.get("last_sync")
+    if not last or record.get("last_error"):
+        return last  # type: ignore[no-any-return]
+    try:
+        with open(os.path.join(vault_path, CHECKED_NAME), encoding="ascii") as f:
+            checked = f.read().strip()
+    except (OSError, ValueError):
+        return last  # type: ignore[no-any-return]
+    return max(last, checked) if len(checked) == len(last) else last

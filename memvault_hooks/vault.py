@@ -15,13 +15,14 @@ from memvault_hooks.file_lock import LOCK_NAME
 from memvault_hooks.file_lock import PENDING_NAME
 from memvault_hooks.gitenv import run_git
 from memvault_hooks.snapshot import Capture
+from memvault_hooks.state import CHECKED_NAME
 from memvault_hooks.state import STATE_NAME
 from memvault_hooks.statcache import NAME as STATCACHE_NAME
 
 TMP_NAME = ".memvault-tmp"
 # Machine-local files that live in the vault folder and are never committed.
 LOCAL_FILES = (LOCK_NAME, PENDING_NAME, STATE_NAME, f"{STATE_NAME}.*.tmp", f"{TMP_NAME}/", STATCACHE_NAME,
-               f"{STATCACHE_NAME}.*.tmp")
+               f"{STATCACHE_NAME}.*.tmp", CHECKED_NAME, f"{CHECKED_NAME}.*.tmp")
 # Lock files a killed git process can leave behind; stale whenever we hold our own lock.
 GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
 # Settings written into every vault: a pack that grows with the deltas, not the snapshots.

@@ -76,6 +76,8 @@ def test_no_change_sync_counts_as_a_successful_run(project: Project) -> None:
     state.write_text(json.dumps(record))
     time.sleep(0.01)
     assert project.sync("--trigger", "cron", "--quiet").returncode == 0
-    assert json.loads(state.read_text())["last_sync"] > "2020"
+    report = json.loads(project.run("status", "--json").stdout)
+    assert report["last_sync"] > "2020"
+    assert report["ok"] is True
     logs = list(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.log"))
     assert "sync trigger=cron ok nothing to back up" in logs[0].read_text()

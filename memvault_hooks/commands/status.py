@@ -43,7 +43,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
     record = state.load(cfg.vault_path)
     report = {
         "ok": False,
-        "last_sync": record.get("last_sync"),
+        "last_sync": state.last_success(cfg.vault_path, record),
         "changed": changed_paths(cfg, record),
         "push_pending": record.get("push_pending", 0),
         "hooks_installed": install_hooks.installed(cfg.project),
