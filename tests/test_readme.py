@@ -22,3 +22,38 @@ def test_readme_config_installs_every_stage_the_manifest_uses() -> None:
     installed = set(line.split("[", 1)[1].rstrip("]").replace(" ", "").split(","))
     for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text()):
         assert set(hook["stages"]) <= installed, hook["id"]
+
+
+def _quick_start() -> list[str]:
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_test_command() -> None:
+    commands = _quick_start()
+    assert len(commands) == 2
+    assert "pytest" in commands[1]
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci, ".ci/run does not run the README's test command"
+
+
+def test_quick_start_first_command_backs_up_a_project(tmp_path: Path) -> None:
+    """The first command, run as written in a fresh project (installing from this checkout)."""
+    import os
+    import subprocess
+
+    project = tmp_path / "project"
+    project.mkdir()
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / "memory.json").write_text('{"user": {"likes": ["tea"]}}')
+    home = tmp_path / "home"
+    env = {**os.environ, "HOME": str(home), "MEMVAULT_HOOKS": str(REPO),
+           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".local/state"),
+           "XDG_CACHE_HOME": str(home / ".cache")}
+    env.pop("PIP_REQUIRE_VIRTUALENV", None)
+    proc = subprocess.run(["bash", "-c", _quick_start()[0]], cwd=project, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (project / ".memvault.yaml").exists()
+    stored = list((home / ".local/share/memvault/vaults").glob("*/rAgentShared/memory.json"))
+    assert len(stored) == 1 and stored[0].read_text() == (project / "memory.json").read_text()
