@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from collections.abc import Iterable
 
 from memvault_hooks import dirs
@@ -138,7 +139,7 @@ class Vault:
         self,
         captures: Iterable[Capture],
         deleted: Iterable[str],
-        message_for: object,
+        message_for: Callable[[list[tuple[str, str]]], str],
         env: dict[str, str],
     ) -> tuple[str, list[tuple[str, str]]] | None:
         """Put the captured copies in place, commit; None when the tree did not change.
@@ -175,7 +176,7 @@ class Vault:
                             kinds.get(status.decode()[:1], "modified")))
         if not changes:
             return None
-        message = message_for(changes)  # type: ignore[operator]
+        message = message_for(changes)
         # No `maintenance run --auto` process after each commit: packing.py keeps the
         # vault packed on its own budget (one git process fewer per sync).
         self.git("-c", "maintenance.auto=false", "commit", "-q", "--no-verify", "-F", "-",
