@@ -24,6 +24,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"memvault: error: {message}\n")
 
 
+def _trigger(value: str) -> str:
+    from memvault_hooks import triggers
+
+    if not triggers.valid(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a trigger name: use letters, digits, '.', '_' or '-'")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-C", dest="directory", metavar="DIR", default=argparse.SUPPRESS,
                    help="run as if started in DIR (the project)")
@@ -48,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remote", metavar="URL", help="the vault's remote")
 
     p = add("sync", "one backup now")
-    p.add_argument("--trigger", default="manual", metavar="NAME", help="recorded as Memvault-Trigger")
+    p.add_argument("--trigger", default="manual", metavar="NAME", type=_trigger,
+                   help="recorded as Memvault-Trigger (letters, digits, '.', '_', '-')")
     p.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
     p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--after-pid", type=int, help=argparse.SUPPRESS)

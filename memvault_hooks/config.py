@@ -76,7 +76,8 @@ def find_config_file(project: str, explicit: str | None = None) -> str | None:
         if candidate is not None:
             path = os.path.abspath(os.path.expanduser(candidate))
             if not os.path.isfile(path):
-                raise ConfigError(path, source, "the configuration file does not exist",
+                problem = "is a folder, not a file" if os.path.isdir(path) else "the configuration file does not exist"
+                raise ConfigError(path, source, problem,
                                   f"create it with `memvault init`, or point {source} at an existing file")
             return path
     default = os.path.join(project, CONFIG_NAME)

@@ -39,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([v.to_json() for v in versions], indent=2))
         return 0
-    if not versions:
+    if not versions and args.n != 0:
         what = f" of {rel}" if rel else ""
         print(f"memvault: no backups{what} yet in {cfg.vault_path}")
         return 0
-    print("\n".join(render(versions, Painter())))
+    if versions:
+        print("\n".join(render(versions, Painter())))
     return 0

@@ -6,6 +6,7 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
+from memvault_hooks import triggers
 
 if TYPE_CHECKING:
     import argparse
@@ -22,7 +23,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
         if rest[i] == "--quiet":
             quiet = True
             i += 1
-        elif rest[i] == "--trigger" and i + 1 < len(rest):
+        elif rest[i] == "--trigger" and i + 1 < len(rest) and triggers.valid(rest[i + 1]):
             trigger = rest[i + 1]
             i += 2
         else:

@@ -104,3 +104,10 @@ def test_log_is_coloured_on_a_terminal(project: Project) -> None:
     os.close(master)
     assert proc.returncode == 0
     assert b"\033[33m" in out and b"memory.json" in out
+
+
+def test_log_n_zero_prints_nothing(project: Project) -> None:
+    project.sync()
+    proc = project.run("log", "-n", "0")
+    assert proc.returncode == 0
+    assert proc.stdout == ""

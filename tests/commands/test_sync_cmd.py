@@ -248,3 +248,14 @@ def test_unwritable_vault_location_fails_cleanly(project: Project) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "memvault: error:" in proc.stderr
     assert (project.root / "memory.json").read_bytes() == (DATA / "memory.json").read_bytes()
+
+
+def test_trigger_name_cannot_forge_trailers(project: Project) -> None:
+    for bad in ("", "two words", "cron\nMemvault-Host: elsewhere"):
+        proc = project.sync("--trigger", bad)
+        assert proc.returncode == 2, bad
+        assert "trigger name" in proc.stderr
+    assert project.log() == []
+    project.sync()
+    for bad in ("", "cron\nMemvault-Host: elsewhere"):
+        assert project.sync("--trigger", bad).returncode == 2  # the no-change path checks it too

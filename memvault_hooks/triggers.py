@@ -1,0 +1,9 @@
+"""Trigger names, recorded as the `Memvault-Trigger` trailer (imports nothing: the fast path checks them)."""
+from __future__ import annotations
+
+_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def valid(name: str) -> bool:
+    """A name that fits on its trailer line: not empty, no spaces, no newlines."""
+    return 0 < len(name) <= 64 and _CHARS.issuperset(name)
