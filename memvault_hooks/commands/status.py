@@ -89,12 +89,11 @@ def problems(cfg: config.Config, report: dict[str, Any], now: dt.datetime | None
 
 
 def _ago(delta: dt.timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds} seconds"
+    seconds = max(0, int(delta.total_seconds()))
+    unit, size = next((u, s) for u, s in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+                      if seconds >= s or s == 1)
+    n = seconds // size
+    return f"{n} {unit}{'s' if n != 1 else ''}"
 
 
 def _yes_no(value: Any) -> str:
