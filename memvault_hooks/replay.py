@@ -35,10 +35,13 @@ def replay(vault: Vault, head: str, upstream: str) -> str:
     local_times: dict[str, int] = {}
     for line in lines:
         commit, *parents = line.split()
+        env, body = _read_commit(vault, commit)
+        if message.parse(body.decode("utf-8", errors="replace")).trailers.get(
+                message.TRAILER_TRIGGER) == MERGE_TRIGGER:
+            continue  # it only put a remote backup back: the remote holds that (or newer) already
         changes = _changes(vault, commit, parents[0] if parents else None)
         if not changes:
             continue
-        env, body = _read_commit(vault, commit)
         for path, _, _ in changes:
             local_times[path] = _commit_time(env)
         new_tree = _apply(vault, changes, index_env)

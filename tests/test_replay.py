@@ -95,3 +95,22 @@ def test_a_local_deletion_is_replayed(tmp_path: Path) -> None:
     new = replay.replay(vault, ours, theirs)
     assert git(Path(repo), "ls-tree", "-r", "--name-only", new).split() == ["rAgentShared/memory.json"]
     assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "theirs"
+
+
+def test_an_unpushed_merge_commit_is_not_replayed_as_a_local_backup(tmp_path: Path) -> None:
+    """A `merge` commit only put the remote's backup back; replaying it again would put that
+    backup over a newer one the remote received since, within the same second."""
+    vault, repo = _two_sides(tmp_path)
+    git(Path(repo), "checkout", "-q", "theirs")
+    round4 = _commit(Path(repo), {"memory.json": "theirs, round 4"}, 5_000, "theirs 4")
+    git(Path(repo), "checkout", "-q", "main")
+    ours = _commit(Path(repo), {"memory.json": "ours, older", "other.json": "ours"}, 4_000, "ours")
+    first = replay.replay(vault, ours, round4)  # ours, then a merge commit putting round 4 back
+    assert message.parse(git(Path(repo), "log", "-1", "--format=%B", first)).trailers[
+        "Memvault-Trigger"] == replay.MERGE_TRIGGER
+    git(Path(repo), "checkout", "-q", "theirs")
+    round7 = _commit(Path(repo), {"memory.json": "theirs, round 7"}, 5_000, "theirs 7")
+    git(Path(repo), "checkout", "-q", "main")
+    new = replay.replay(vault, first, round7)  # the push of `first` was refused: again
+    assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "theirs, round 7"
+    assert git(Path(repo), "show", f"{new}:rAgentShared/other.json") == "ours"
