@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from memvault_hooks import dirs
+from memvault_hooks import sources
 from memvault_hooks.errors import ConfigError
 
 CONFIG_NAME = ".memvault.yaml"
@@ -136,8 +137,7 @@ def _check_keys(path: str, prefix: str, data: Mapping[str, Any], schema: Mapping
 
 
 def _is_within(child: str, parent: str) -> bool:
-    child, parent = os.path.realpath(child), os.path.realpath(parent)
-    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+    return sources.inside(os.path.realpath(child), os.path.realpath(parent))
 
 
 def _resolve(project: str, value: str) -> str:

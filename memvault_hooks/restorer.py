@@ -96,15 +96,11 @@ def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
         os.close(dir_fd)
 
 
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def live_target(source_dir: str, rel: str) -> str:
     """Where restoring `rel` writes: a symlink is followed only while it stays inside source_dir."""
     path = os.path.join(source_dir, *rel.split("/"))
     real = os.path.realpath(path)
-    if not _inside(real, os.path.realpath(source_dir)):
+    if not sources.inside(real, os.path.realpath(source_dir)):
         raise MemvaultError(f"{rel}: {path} leads outside source_dir (a symlink); not followed, nothing restored")
     if os.path.isdir(real):
         raise MemvaultError(f"{rel}: {real} is a folder; nothing restored")
@@ -137,7 +133,7 @@ def _check_dest(cfg: Config, dest: str) -> str:
     path = os.path.realpath(os.path.expanduser(dest))
     if path == os.path.realpath(cfg.source_dir):
         raise UsageError(f"--to {dest} is source_dir itself; leave out --to to restore the live files")
-    if _inside(path, os.path.realpath(cfg.vault_path)):
+    if sources.inside(path, os.path.realpath(cfg.vault_path)):
         raise UsageError(f"--to {dest} is inside the vault {cfg.vault_path}; choose another folder")
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--to {dest} exists and is not a folder")

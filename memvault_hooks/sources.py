@@ -44,12 +44,12 @@ def scan(source_dir: str, patterns: tuple[str, ...]) -> tuple[dict[str, Signatur
         if parent:
             ok = safe_dirs.get(parent)
             if ok is None:
-                ok = safe_dirs[parent] = _inside(os.path.realpath(os.path.join(source_dir, parent)), real_root)
+                ok = safe_dirs[parent] = inside(os.path.realpath(os.path.join(source_dir, parent)), real_root)
             if not ok:
                 continue
         if stat_mod.S_ISLNK(lst.st_mode):
             expansion.followed_link = True
-            if not _inside(os.path.realpath(path), real_root):
+            if not inside(os.path.realpath(path), real_root):
                 continue
             try:
                 lst = os.stat(path)
@@ -60,5 +60,6 @@ def scan(source_dir: str, patterns: tuple[str, ...]) -> tuple[dict[str, Signatur
     return found, expansion
 
 
-def _inside(real: str, real_root: str) -> bool:
+def inside(real: str, real_root: str) -> bool:
+    """Whether the real path `real` is `real_root` or lies below it (both already resolved)."""
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
