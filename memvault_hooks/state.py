@@ -2,9 +2,12 @@
 
 It is a cache of what the vault holds: losing or corrupting it costs a re-hash of the
 memory files (compared against the vault's own tree), never an error or a spurious commit.
+That is why it is marshal data, written without fsync: for thousands of files it loads
+and saves in ~2 ms each, where JSON took ~20 ms (and its import ~10 ms more).
 """
 from __future__ import annotations
 
+import marshal
 import os
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
@@ -33,12 +36,10 @@ def empty() -> dict[str, Any]:
 
 def load(vault_path: str) -> dict[str, Any]:
     """The record, or an empty one when it is missing or unreadable."""
-    import json  # not at the top: json imports re, and the hook's stat cache needs neither
-
     try:
         with open(path_in(vault_path), "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):
+            data = marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
         return empty()
     if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("files"), dict):
         return empty()
@@ -48,17 +49,11 @@ def load(vault_path: str) -> dict[str, Any]:
 
 
 def save(vault_path: str, record: dict[str, Any]) -> None:
-    import json
-
     path = path_in(vault_path)
     tmp = f"{path}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        # One call into json's C encoder (indent would take its pure-Python path:
-        # ~10x slower for a record of thousands of files).
-        f.write(json.dumps(record, sort_keys=True, separators=(",", ":")))
-        f.flush()
-        os.fsync(f.fileno())
+    with os.fdopen(fd, "wb") as f:
+        f.write(marshal.dumps(record))
     os.replace(tmp, path)
 
 

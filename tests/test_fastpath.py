@@ -9,6 +9,7 @@ from pathlib import Path
 import platformdirs
 
 from memvault_hooks import dirs
+from memvault_hooks import state
 from support import Project
 
 
@@ -70,10 +71,9 @@ def test_no_change_sync_counts_as_a_successful_run(project: Project) -> None:
     import time
 
     _settle(project)
-    state = project.vault / ".last_sync"
-    record = json.loads(state.read_text())
+    record = state.load(str(project.vault))
     record["last_sync"] = "2000-01-01T00:00:00Z"
-    state.write_text(json.dumps(record))
+    state.save(str(project.vault), record)
     time.sleep(0.01)
     assert project.sync("--trigger", "cron", "--quiet").returncode == 0
     report = json.loads(project.run("status", "--json").stdout)

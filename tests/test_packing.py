@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 from memvault_hooks import packing
+from memvault_hooks import state
 from memvault_hooks import vault
 from support import Project
 from support import git
@@ -38,7 +39,7 @@ def test_many_syncs_leave_the_objects_packed(project: Project) -> None:
     counts = dict(line.split(": ") for line in git(project.vault, "count-objects", "-v").splitlines())
     assert int(counts["packs"]) == 1 and int(counts["in-pack"]) > 0
     assert int(counts["count"]) < 4 * 12  # loose: only what came after the last repack
-    record = json.loads((project.vault / ".last_sync").read_text())
+    record = state.load(str(project.vault))
     assert record[packing.RECORD_KEY][0] < packing.LOOSE_BUDGET
     git(project.vault, "fsck", "--full", "--strict")
     for blob in versions:  # every version is still there, whole

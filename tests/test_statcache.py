@@ -101,7 +101,7 @@ def test_a_file_changed_in_the_racy_window_counts_as_changed(many: Project) -> N
 def test_a_changed_record_voids_the_cache(many: Project) -> None:
     assert statcache.matches(str(many.vault), str(many.root), ["mem/**/*.json"])
     state_file = many.vault / ".last_sync"
-    state_file.write_text(state_file.read_text())  # any rewrite of the record
+    state_file.write_bytes(state_file.read_bytes())  # any rewrite of the record
     assert not statcache.matches(str(many.vault), str(many.root), ["mem/**/*.json"])
     assert many.sync().returncode == 0
     assert len(many.log()) == 1

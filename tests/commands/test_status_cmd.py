@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from memvault_hooks import state
 from support import Project
 
 
@@ -29,10 +30,9 @@ def test_status_after_sync_and_change(project: Project) -> None:
 def _age_last_sync(project: Project, seconds: int) -> None:
     import time
 
-    path = project.vault / ".last_sync"
-    record = json.loads(path.read_text())
+    record = state.load(str(project.vault))
     record["last_sync"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds))
-    path.write_text(json.dumps(record))
+    state.save(str(project.vault), record)
 
 
 def test_status_stale_after_twice_the_cron_interval(project: Project) -> None:

@@ -5,6 +5,7 @@ import os
 import stat
 from pathlib import Path
 
+from memvault_hooks import state as vault_state
 from support import DATA
 from support import Project
 from support import git
@@ -153,10 +154,10 @@ def test_deleted_or_corrupt_state_costs_no_commit(project: Project) -> None:
     state.unlink()
     assert project.sync().returncode == 0
     assert len(project.log()) == 1
-    state.write_text("{not json")
+    state.write_text("{not a record")
     assert project.sync().returncode == 0
     assert len(project.log()) == 1
-    assert json.loads(state.read_text())["files"]["memory.json"]["blob"]
+    assert vault_state.load(str(project.vault))["files"]["memory.json"]["blob"]
     project.write("memory.json", '{"after": "corruption"}')
     state.write_bytes(b"\x00\xff")
     assert project.sync().returncode == 0
