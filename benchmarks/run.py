@@ -83,17 +83,25 @@ def run_case(case: c.Case, runs: int) -> dict[str, object]:
     print(f"\n== {case.name}: {case.title}  ({runs} runs each, alternating)", flush=True)
     for note in case.notes:
         print(f"   note: {note}")
-    t: dict[str, list[float]] = {"ours": [], "base": []}
-    m: dict[str, list[float]] = {"ours": [], "base": []}
+    commands = {"ours": case.ours, "base": case.base}
+    if case.floor is not None:
+        commands["floor"] = case.floor
+    sides = list(commands)
+    t: dict[str, list[float]] = {side: [] for side in sides}
+    m: dict[str, list[float]] = {side: [] for side in sides}
     for i in range(runs):
-        order = ("ours", "base") if i % 2 == 0 else ("base", "ours")
-        for side in order:
-            elapsed, rss = measure(case.ours if side == "ours" else case.base, i, case.peak_rss)
+        for side in sides[i % len(sides):] + sides[:i % len(sides)]:  # who goes first rotates
+            elapsed, rss = measure(commands[side], i, case.peak_rss)
             t[side].append(elapsed)
             m[side].append(rss)
     print(_line("ours", t["ours"], m["ours"] if case.peak_rss else None))
     print(_line("baseline", t["base"], m["base"] if case.peak_rss else None))
     time_ratio = statistics.median(t["ours"]) / statistics.median(t["base"])
+    if case.floor is not None:
+        print(_line("floor", t["floor"], None))
+        floor_ratio = statistics.median(t["floor"]) / statistics.median(t["base"])
+        print(f"   floor / baseline: {floor_ratio:.2f} (the least any Python sync does here: start, one lstat "
+              f"a memory file{', then the same git add + commit' if len(case.floor.argv) > 4 else ''})")
     row: dict[str, object] = {"case": case.name, "ours": statistics.median(t["ours"]),
                               "base": statistics.median(t["base"]), "rss": max(m["ours"])}
     if case.result is not None:

@@ -5,7 +5,6 @@ the vault lock (see `run_locked`).
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Collection
@@ -29,11 +28,13 @@ from memvault_hooks.vault import Vault
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
 
 
-@dataclasses.dataclass
 class Result:
-    commit: str | None = None
-    changes: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    errors: list[str] = dataclasses.field(default_factory=list)
+    """What one sync did: its commit, the (path, change) pairs in it, the files it failed on."""
+
+    def __init__(self) -> None:
+        self.commit: str | None = None
+        self.changes: list[tuple[str, str]] = []
+        self.errors: list[str] = []
 
     @property
     def exit_code(self) -> int:

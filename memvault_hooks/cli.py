@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from memvault_hooks import __version__
-from memvault_hooks.errors import MemvaultError
+from memvault_hooks.errors import guarded
 
 COMMANDS = (
     "init", "sync", "hook", "install-hooks", "cron", "status",
@@ -119,16 +117,4 @@ def main(argv: Sequence[str]) -> int:
     args.directory = getattr(args, "directory", None)
     args.config = getattr(args, "config", None)
     module = importlib.import_module(f"memvault_hooks.commands.{args.command.replace('-', '_')}")
-    try:
-        return int(module.run(args))
-    except MemvaultError as exc:
-        sys.stderr.write(f"memvault: error: {exc}\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("memvault: interrupted\n")
-        return 130
-    except Exception as exc:  # an unexpected failure: say it plainly, keep the details
-        sys.stderr.write(f"memvault: unexpected error: {type(exc).__name__}: {exc}\n")
-        if "MEMVAULT_DEBUG" in os.environ:
-            traceback.print_exc()
-        return 1
+    return guarded(lambda: module.run(args))

@@ -1,14 +1,16 @@
 """`.memvault.yaml`: finding it, validating it, and the defaults (SPEC "Configuration")."""
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Mapping
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import dirs
 from memvault_hooks import sources
 from memvault_hooks.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 CONFIG_NAME = ".memvault.yaml"
 DEFAULT_FILES = (
@@ -44,8 +46,12 @@ _TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "a 
                bool: "true or false", float: "a number", type(None): "null"}
 
 
-@dataclasses.dataclass(frozen=True)
 class Config:
+    """The resolved configuration. A plain class, not a dataclass: importing dataclasses
+    (inspect, ast, ...) would cost a sync more than its own work on a few files."""
+
+    __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
+                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions")
     project: str
     config_file: str | None
     source_dir: str
@@ -60,8 +66,27 @@ class Config:
     error_log: str
     mirror_deletions: bool
 
+    def __init__(self, **values: Any) -> None:
+        missing = set(self.__slots__) - set(values)
+        unknown = set(values) - set(self.__slots__)
+        if missing or unknown:
+            raise TypeError(f"Config: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Config is read-only: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Config({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {name: getattr(self, name) for name in self.__slots__}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Config:

@@ -1,6 +1,13 @@
 """The failures users see: each carries the exit code the SPEC gives it."""
 from __future__ import annotations
 
+import os
+import sys
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 class MemvaultError(Exception):
     """A runtime failure: the reason is printed and logged, exit code 1."""
@@ -23,3 +30,23 @@ class UsageError(MemvaultError):
     """A bad command-line argument; exit code 2."""
 
     exit_code = 2
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """Run a command: expected failures become a message and their exit code, never a
+    traceback (set MEMVAULT_DEBUG to see one for an unexpected failure)."""
+    try:
+        return int(command())
+    except MemvaultError as exc:
+        sys.stderr.write(f"memvault: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("memvault: interrupted\n")
+        return 130
+    except Exception as exc:  # an unexpected failure: say it plainly, keep the details
+        sys.stderr.write(f"memvault: unexpected error: {type(exc).__name__}: {exc}\n")
+        if "MEMVAULT_DEBUG" in os.environ:
+            import traceback
+
+            traceback.print_exc()
+        return 1

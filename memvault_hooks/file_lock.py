@@ -10,11 +10,9 @@ goes; the holder checks for it after releasing and runs again, so no change is l
 """
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Iterator
 
 LOCK_NAME = ".memvault.lock"
 PENDING_NAME = ".memvault-pending"
@@ -59,13 +57,21 @@ def release(fd: int) -> None:
     os.close(fd)
 
 
-@contextlib.contextmanager
-def locked(vault_path: str, timeout: float) -> Iterator[int]:
-    fd = acquire(vault_path, timeout)
-    try:
-        yield fd
-    finally:
-        release(fd)
+class locked:  # noqa: N801 -- used as `with file_lock.locked(...)`, like a function
+    """`with locked(vault, timeout) as fd:` holds the lock for the block (no contextlib
+    import: a sync's start pays for every module it loads)."""
+
+    def __init__(self, vault_path: str, timeout: float) -> None:
+        self.vault_path = vault_path
+        self.timeout = timeout
+        self.fd = -1
+
+    def __enter__(self) -> int:
+        self.fd = acquire(self.vault_path, self.timeout)
+        return self.fd
+
+    def __exit__(self, *exc: object) -> None:
+        release(self.fd)
 
 
 def mark_pending(vault_path: str, trigger: str, after_pid: int | None = None) -> None:

@@ -1,8 +1,6 @@
 """The vault commit message (SPEC "Vault commits"): writing it, and reading it back."""
 from __future__ import annotations
 
-import dataclasses
-
 SUBJECT_PREFIX = "memvault: "
 TRAILER_TRIGGER = "Memvault-Trigger"
 TRAILER_HOST = "Memvault-Host"
@@ -10,11 +8,15 @@ TRAILER_SOURCE = "Memvault-Source-Commit"
 CHANGES = ("added", "modified", "deleted")
 
 
-@dataclasses.dataclass(frozen=True)
 class Parsed:
-    subject: str
-    files: list[tuple[str, str]]          # (path relative to source_dir, change)
-    trailers: dict[str, str]
+    """A commit message read back."""
+
+    __slots__ = ("subject", "files", "trailers")
+
+    def __init__(self, subject: str, files: list[tuple[str, str]], trailers: dict[str, str]) -> None:
+        self.subject = subject
+        self.files = files          # (path relative to source_dir, change)
+        self.trailers = trailers
 
 
 def build(when: str, trigger: str, host: str, source_commit: str | None,

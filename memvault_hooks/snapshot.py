@@ -2,12 +2,11 @@
 nobody wrote to during the read and that is valid for its format."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
+import itertools
 import os
-import tempfile
 import time
 
+from memvault_hooks import blobs
 from memvault_hooks import formats
 from memvault_hooks.progress import Progress
 from memvault_hooks.sources import Signature
@@ -16,15 +15,20 @@ from memvault_hooks.sources import signature
 CHUNK = 1 << 20
 # Pauses between attempts: a writer caught mid-write gets about a second to finish.
 RETRY_DELAYS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+_serial = itertools.count()
 
 
-@dataclasses.dataclass(frozen=True)
 class Capture:
-    rel: str
-    tmp_path: str      # the copy, on the vault's file system, ready to be renamed in place
-    blob: str          # git's blob id of the content
-    sig: Signature     # the live file's stat when it was read
-    mode: int
+    """A stable copy of one memory file."""
+
+    __slots__ = ("rel", "tmp_path", "blob", "sig", "mode")
+
+    def __init__(self, rel: str, tmp_path: str, blob: str, sig: Signature, mode: int) -> None:
+        self.rel = rel
+        self.tmp_path = tmp_path    # the copy, on the vault's file system, ready to be renamed in place
+        self.blob = blob            # git's blob id of the content
+        self.sig = sig              # the live file's stat when it was read
+        self.mode = mode
 
 
 class Unreadable(Exception):
@@ -34,8 +38,8 @@ class Unreadable(Exception):
 def _copy_once(path: str, tmp_dir: str, progress: Progress | None = None) -> tuple[str, str, Signature, int] | None:
     """One attempt: the copy, its blob id, the stat and mode; None if it changed meanwhile."""
     before = os.stat(path)
-    fd, tmp_path = tempfile.mkstemp(dir=tmp_dir, prefix="capture-")
-    digest = hashlib.sha1(b"blob %d\0" % before.st_size)
+    fd, tmp_path = _new_copy(tmp_dir)
+    digest = blobs.digest_for(before.st_size)
     copied = 0
     try:
         with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
@@ -55,6 +59,17 @@ def _copy_once(path: str, tmp_dir: str, progress: Progress | None = None) -> tup
         os.unlink(tmp_path)
         return None
     return tmp_path, digest.hexdigest(), sig, before.st_mode
+
+
+def _new_copy(tmp_dir: str) -> tuple[int, str]:
+    """A new private file in tmp_dir (what tempfile.mkstemp does, without its ~10 ms import:
+    the folder is the vault's own, and whatever a killed run left there is cleared under the lock)."""
+    while True:
+        path = os.path.join(tmp_dir, f"capture-{os.getpid()}-{next(_serial)}")
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600), path
+        except FileExistsError:
+            continue
 
 
 def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,

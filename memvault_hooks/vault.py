@@ -7,7 +7,6 @@ commands, where its object model helps, and is never imported here.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from collections.abc import Iterable
 
@@ -85,14 +84,26 @@ class Vault:
         dirs.make_private_dir(self.path)
         if os.stat(self.path).st_mode & 0o077:
             os.chmod(self.path, 0o700)
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        dirs.make_private_dir(self.tmp_dir)
+        self._clear_tmp_dir()
         git_dir = os.path.join(self.path, ".git")
         for name in (*GIT_LOCKS, f"refs/heads/{self.branch}.lock"):
             try:
                 os.unlink(os.path.join(git_dir, name))
             except FileNotFoundError:
                 pass
+
+    def _clear_tmp_dir(self) -> None:
+        """An empty private tmp_dir: the capture copies of a killed run go (they are
+        plain files; anything else there is no copy of ours, and is removed whole)."""
+        dirs.make_private_dir(self.tmp_dir)
+        with os.scandir(self.tmp_dir) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    import shutil
+
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
 
     def head(self) -> str | None:
         proc = run_git(self.path, "rev-parse", "--verify", "-q", "HEAD", check=False)

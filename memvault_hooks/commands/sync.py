@@ -1,6 +1,7 @@
 """`memvault sync [--trigger NAME] [--quiet]`: one backup now."""
 from __future__ import annotations
 
+import os
 import sys
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
@@ -14,31 +15,59 @@ if TYPE_CHECKING:
     from memvault_hooks import config
 
 
-def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | None:
-    """Exit 0 from stat alone when nothing changed; None to take the full path."""
-    quiet = False
-    trigger = "manual"
+class Options:
+    """`sync`'s options, as argparse would give them to `run`."""
+
+    def __init__(self, directory: str | None, config: str | None) -> None:
+        self.directory = directory
+        self.config = config
+        self.trigger = "manual"
+        self.quiet = False
+        self.lock_fd: int | None = None
+        self.after_pid: int | None = None
+
+
+def _options(directory: str | None, explicit: str | None, rest: list[str]) -> Options | None:
+    """The options of a well-formed command line, or None (argparse then says what is wrong)."""
+    options = Options(directory, explicit)
     i = 0
     while i < len(rest):
-        if rest[i] == "--quiet":
-            quiet = True
+        flag = rest[i]
+        value = rest[i + 1] if i + 1 < len(rest) else ""
+        if flag == "--quiet":
+            options.quiet = True
             i += 1
-        elif rest[i] == "--trigger" and i + 1 < len(rest) and triggers.valid(rest[i + 1]):
-            trigger = rest[i + 1]
-            i += 2
+            continue
+        if flag == "--trigger" and triggers.valid(value):
+            options.trigger = value
+        elif flag in ("--lock-fd", "--after-pid") and value.isdigit():
+            setattr(options, flag[2:].replace("-", "_"), int(value))
         else:
             return None
-    project = dirs.find_project(directory)
-    config = fastpath.cached_config(project, explicit)
-    if config is None or not fastpath.nothing_changed(config):
+        i += 2
+    return options
+
+
+def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | None:
+    """Exit 0 from stat alone when nothing changed, else sync without argparse (whose
+    import and parser tree cost more than a small sync); None to take the full path."""
+    options = _options(directory, explicit, rest)
+    if options is None:
         return None
-    fastpath.record_no_change(config, trigger)
-    if not quiet:
-        print("memvault: nothing to back up")
-    return 0
+    config = fastpath.cached_config(dirs.find_project(directory), explicit)
+    if config is None:
+        return None  # the configuration is read, validated and cached on the full path
+    if options.lock_fd is None and fastpath.nothing_changed(config):
+        fastpath.record_no_change(config, options.trigger)
+        if not options.quiet:
+            print("memvault: nothing to back up")
+        return 0
+    from memvault_hooks.errors import guarded
+
+    return guarded(lambda: run(options))
 
 
-def _config(args: argparse.Namespace) -> config.Config:
+def _config(args: argparse.Namespace | Options) -> config.Config:
     """The configuration the hook's cache holds (validated when it was written, trusted
     while the file is unchanged: no YAML parser to import), else the file itself."""
     from memvault_hooks import config
@@ -52,7 +81,7 @@ def _config(args: argparse.Namespace) -> config.Config:
     return config.from_args(args.directory, args.config)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace | Options) -> int:
     from memvault_hooks import backup
     from memvault_hooks import file_lock
     from memvault_hooks import processes
@@ -64,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
     if args.after_pid:
         processes.wait_for_exit(args.after_pid)
     if args.lock_fd is not None:
+        try:
+            os.set_inheritable(args.lock_fd, False)  # ours alone: no git process may hold it
+        except OSError:
+            raise MemvaultError(f"--lock-fd {args.lock_fd} is not an open file descriptor") from None
         # Handed the lock by a hook: name the run after the latest hook that asked for it
         # meanwhile (`commit --amend` fires post-commit then post-rewrite: it is a rewrite).
         pending = file_lock.read_pending(cfg.vault_path)
