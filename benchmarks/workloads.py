@@ -44,6 +44,9 @@ def plain_install(root: str) -> str | None:
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()}
     with open(os.path.join(purelib, "memvault-bench.pth"), "w", encoding="utf-8") as f:
         f.write("".join(f"{line}\n" for line in (REPO, *sorted(ours))))
+    # Byte code compiled, as pip leaves an install (PYTHONDONTWRITEBYTECODE would have
+    # every run compile the package anew).
+    subprocess.run([python, "-m", "compileall", "-q", os.path.join(REPO, "memvault_hooks")], capture_output=True)
     return python
 WORDS = ("memory agent context user prefers likes project deadline summary note token "
          "window recall fact tool answer style detail language reminder").split()
