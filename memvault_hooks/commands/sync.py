@@ -38,7 +38,7 @@ def _options(directory: str | None, explicit: str | None, rest: list[str]) -> Op
             options.quiet = True
             i += 1
             continue
-        if flag == "--trigger" and triggers.valid(value):
+        if flag == "--trigger" and triggers.valid(value) and not value.startswith("-"):
             options.trigger = value
         elif flag in ("--lock-fd", "--after-pid") and value.isdigit():
             setattr(options, flag[2:].replace("-", "_"), int(value))
