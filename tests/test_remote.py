@@ -225,6 +225,15 @@ def test_two_machines_in_parallel_eight_syncs_each(tmp_path: Path) -> None:
     assert len(codes) == 16
     assert set(written["a"]) <= set(versions(origin, "memory.json"))
     assert set(written["b"]) <= set(versions(origin, "gpt4o_memories.json"))
+    # Commit times count seconds: each machine's first backup also holds the other's file
+    # as it was, and within one second which is newer is not known (README). One more
+    # round, a second later, must end with each machine's last write at the tip.
+    time.sleep(1.1)
+    for name, project, rel in (("a", a, "memory.json"), ("b", b, "gpt4o_memories.json")):
+        last = json.dumps({"machine": name, "round": "last"})
+        project.write(rel, last)
+        written[name].append(last)
+        assert project.sync().returncode == 0
     assert tip_content(origin, "memory.json") == written["a"][-1]
     assert tip_content(origin, "gpt4o_memories.json") == written["b"][-1]
     # linear history, no merge commits, nothing forced: both vaults are ancestors of the remote
