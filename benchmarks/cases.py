@@ -276,16 +276,23 @@ def many_ten_changed(root: str, env: dict[str, str], sizes: Sizes) -> Case:
                 goal=2.0, floor=Command(floor, project, env, before=bump_all(floor_repo, plain)))
 
 
-def big_file(root: str, env: dict[str, str], sizes: Sizes) -> Case:
-    project, _ = w.make_project(os.path.join(root, "ours"), env, {})
-    big = os.path.join(project, "memory.json")
-    w.write_json(big, sizes.big)
-    w.age(big)
+def _one_json_file(root: str, env: dict[str, str], size: int) -> tuple[str, str, str, str]:
+    """A project whose memory.json of `size` bytes is backed up, and a plain repository with
+    the same file committed: (project, vault, the memory file, the repository)."""
+    project, vault = w.make_project(os.path.join(root, "ours"), env, {})
+    mem = os.path.join(project, "memory.json")
+    w.write_json(mem, size)
+    w.age(mem)
     w.sync(project, env)
     repo = w.plain_repo(os.path.join(root, "base"), env)
-    shutil.copy(big, os.path.join(repo, "memory.json"))
+    shutil.copy(mem, os.path.join(repo, "memory.json"))
     w.git(repo, env, "add", "memory.json")
     w.git(repo, env, "commit", "-q", "-m", "initial")
+    return project, vault, mem, repo
+
+
+def big_file(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    project, _, big, repo = _one_json_file(root, env, sizes.big)
     label = f"{sizes.big // MB} MB"
     return Case(f"big-{sizes.big // MB}mb", f"`memvault sync` of a changed {label} JSON file vs `git add` + "
                 "`git commit` of it",
@@ -298,15 +305,7 @@ def big_file(root: str, env: dict[str, str], sizes: Sizes) -> Case:
 
 
 def vault_size(root: str, env: dict[str, str], sizes: Sizes) -> Case:
-    project, vault = w.make_project(os.path.join(root, "ours"), env, {})
-    mem = os.path.join(project, "memory.json")
-    w.write_json(mem, MB)
-    w.age(mem)
-    w.sync(project, env)
-    repo = w.plain_repo(os.path.join(root, "base"), env)
-    shutil.copy(mem, os.path.join(repo, "memory.json"))
-    w.git(repo, env, "add", "memory.json")
-    w.git(repo, env, "commit", "-q", "-m", "initial")
+    project, vault, mem, repo = _one_json_file(root, env, MB)
     offsets = w.text_offsets(mem, sizes.history, seed=7)
 
     def edit(path: str) -> Callable[[int], None]:

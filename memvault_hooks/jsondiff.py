@@ -123,18 +123,19 @@ def diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             changes.append(Change("added", "", new=record, where=key))
     old_lines = [(key, record) for key, record in old.items() if key.startswith("line ")]
     new_lines = [(key, record) for key, record in new.items() if key.startswith("line ")]
-    unmatched = [canonical(record) for _, record in new_lines]
-    for key, record in old_lines:
-        text = canonical(record)
-        if text in unmatched:
-            unmatched.remove(text)
-        else:
-            changes.append(Change("removed", "", old=record, where=key))
-    kept = [canonical(record) for _, record in old_lines]
-    for key, record in new_lines:
-        text = canonical(record)
-        if text in kept:
-            kept.remove(text)
-        else:
-            changes.append(Change("added", "", new=record, where=key))
+    changes += [Change("removed", "", old=record, where=key) for key, record in _unmatched(old_lines, new_lines)]
+    changes += [Change("added", "", new=record, where=key) for key, record in _unmatched(new_lines, old_lines)]
     return changes
+
+
+def _unmatched(lines: list[tuple[str, Any]], others: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The entries of `lines` with no equal entry left in `others` (each matches once)."""
+    pool = [canonical(record) for _, record in others]
+    left = []
+    for key, record in lines:
+        text = canonical(record)
+        if text in pool:
+            pool.remove(text)
+        else:
+            left.append((key, record))
+    return left

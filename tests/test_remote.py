@@ -101,14 +101,20 @@ def test_remote_away_for_three_syncs_then_back(tmp_path: Path) -> None:
     fsck(origin)
 
 
+def _leave_unpushed(project: Project, origin: Path, content: str) -> None:
+    """One backup the remote has not seen: made (exit 1, kept locally) while the remote is away."""
+    away = origin.with_name("away.git")
+    origin.rename(away)
+    project.write("memory.json", content)
+    assert project.sync().returncode == 1
+    away.rename(origin)
+
+
 def test_hook_pushes_the_backlog_with_nothing_new(tmp_path: Path) -> None:
     origin = bare_remote(tmp_path)
     a = machine(tmp_path, "a", origin)
     assert a.sync().returncode == 0
-    origin.rename(tmp_path / "away.git")
-    a.write("memory.json", '{"queued": 1}')
-    assert a.sync().returncode == 1
-    (tmp_path / "away.git").rename(origin)
+    _leave_unpushed(a, origin, '{"queued": 1}')
     # as git runs it: from a parent process that returns (the detached sync waits for it)
     hook = " ".join(shlex.quote(arg) for arg in [*MEMVAULT, "hook", "post-commit"])
     proc = subprocess.run(["sh", "-c", hook], cwd=a.root, capture_output=True, text=True, timeout=60)
@@ -450,10 +456,7 @@ def test_check_tips_local_ahead(tmp_path: Path) -> None:
     origin = bare_remote(tmp_path)
     a = machine(tmp_path, "a", origin)
     assert a.sync().returncode == 0
-    origin.rename(tmp_path / "away.git")
-    a.write("memory.json", '{"ahead": 1}')
-    assert a.sync().returncode == 1
-    (tmp_path / "away.git").rename(origin)
+    _leave_unpushed(a, origin, '{"ahead": 1}')
     ok, detail = remote.check_tips(_cfg(a))
     assert ok is False and "1 backup(s) ahead" in detail
 
@@ -502,10 +505,7 @@ def test_verify_reports_the_remote_tips(tmp_path: Path) -> None:
 
     code, row = remote_row()
     assert code == 0 and row["ok"] is True and _vault_head(a)[:12] in str(row["detail"])
-    origin.rename(tmp_path / "away.git")
-    a.write("memory.json", '{"unpushed": 1}')
-    assert a.sync().returncode == 1
-    (tmp_path / "away.git").rename(origin)
+    _leave_unpushed(a, origin, '{"unpushed": 1}')
     code, row = remote_row()
     assert code == 1 and row["ok"] is False and "ahead" in str(row["detail"])
 
