@@ -91,6 +91,12 @@ def run(args: argparse.Namespace | Options) -> int:
     from memvault_hooks.progress import Progress
 
     cfg = _config(args)
+    if cfg.config_file is None and not os.path.exists(os.path.join(cfg.project, ".git")):
+        from memvault_hooks.errors import UsageError
+
+        raise UsageError(f"{cfg.project} is neither a git repository nor a folder with a .memvault.yaml: "
+                         "run `memvault sync` inside your project, or `memvault init` here first "
+                         "to back up this folder's memory files")
     trigger = args.trigger
     if args.after_pid:
         processes.wait_for_exit(args.after_pid)
