@@ -55,7 +55,7 @@ NEXT_STEPS = (
     "  memvault sync                 back up now (then after every commit, once a trigger is installed)",
     "  memvault install-hooks        back up after each commit, checkout, merge and rewrite (plain git hooks);",
     "                                or, with pre-commit, add the memvault-sync hook to .pre-commit-config.yaml",
-    "  memvault cron install         back up every 15 minutes between commits (the config's `schedule`)",
+    "  memvault cron install         back up between commits too, on the config's schedule ({schedule})",
 )
 
 
@@ -68,7 +68,7 @@ def plan(cfg: config.Config) -> list[str]:
         lines += [f"  {rel}" for rel in found]
     else:
         lines = [f"memvault: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}"]
-    return lines + list(NEXT_STEPS)
+    return lines + [step.format(schedule=cfg.schedule) for step in NEXT_STEPS]
 
 
 def run(args: argparse.Namespace) -> int:

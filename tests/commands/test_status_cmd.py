@@ -74,8 +74,10 @@ def test_status_without_cron_entry_is_never_stale_but_warns_backups_are_by_hand(
 
 def test_status_warns_when_the_cron_entry_has_no_daemon_to_run_it(project: Project, saved_crontab: None) -> None:
     project.sync()
-    assert project.run("cron", "install").returncode == 0
+    installed = project.run("cron", "install")
+    assert installed.returncode == 0
     if not daemon_running():
+        assert "no cron daemon is running" in installed.stderr
         proc = project.run("status", "--json")
         report = json.loads(proc.stdout)
         assert proc.returncode == 0 and report["ok"] is True  # a warning, not a failure
@@ -87,6 +89,7 @@ def test_status_warns_when_the_cron_entry_has_no_daemon_to_run_it(project: Proje
         assert proc.returncode == 0 and json.loads(proc.stdout)["warnings"] == []
         proc = project.run("cron", "status")
         assert proc.returncode == 0 and "warning" not in proc.stderr
+        assert "warning" not in project.run("cron", "install").stderr
 
 
 def test_status_after_a_failed_run(project: Project) -> None:
