@@ -35,6 +35,7 @@ class Result:
         self.commit: str | None = None
         self.changes: list[tuple[str, str]] = []
         self.errors: list[str] = []
+        self.found = 0                       # memory files the patterns matched
 
     @property
     def exit_code(self) -> int:
@@ -76,11 +77,12 @@ def _commit_env(when_epoch: int) -> dict[str, str]:
 
 
 def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
-              progress: Progress | None = None) -> Result:
+              progress: Progress | None = None, quiet: bool = False) -> Result:
     """Back up every changed memory file in one vault commit. Call under the lock.
 
     Files named in `unvalidated` are taken as they are, valid for their format or not
-    (a restore backs up the live content it replaces, whatever it is)."""
+    (a restore backs up the live content it replaces, whatever it is). A quiet run (cron,
+    hooks) logs nothing when it found nothing to back up."""
     result = Result()
     started = time.time()
     vault = ensure_vault(cfg)
@@ -89,6 +91,7 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
     # With the folders unchanged the cache names the same files a walk would find.
     present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
+    result.found = len(present)
     tip: dict[str, str] | None = None
     captures: list[snapshot.Capture] = []
     todo = [(rel, sig) for rel, sig in present.items() if not state.entry_matches(files.get(rel), sig)]
@@ -154,11 +157,13 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
         record["last_error"] = None
     state.save(vault.path, record)
     statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path))
-    _log(cfg, trigger, result)
+    _log(cfg, trigger, result, quiet)
     return result
 
 
-def _log(cfg: Config, trigger: str, result: Result) -> None:
+def _log(cfg: Config, trigger: str, result: Result, quiet: bool = False) -> None:
+    if quiet and not result.commit and not result.errors:
+        return  # a quiet run that did nothing leaves no line (cron would add one every 15 minutes)
     if result.commit:
         what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {p}" for p, c in result.changes)
     else:
@@ -185,7 +190,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
-               progress: Progress | None = None) -> Result:
+               progress: Progress | None = None, quiet: bool = False) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more.
 
@@ -201,13 +206,14 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
             if marker is not None:
                 processes.wait_for_exit(marker[1])
             pending = file_lock.take_pending(cfg.vault_path)
-            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress)
+            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress, quiet=quiet)
         finally:
             file_lock.release(fd)
         first = False
         total.commit = result.commit or total.commit
         total.changes += result.changes
         total.errors = result.errors
+        total.found = result.found
         if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
             return total
         next_fd = file_lock.try_acquire(cfg.vault_path)

@@ -37,78 +37,118 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="the configuration file (default: $MEMVAULT_CONFIG, else <project>/.memvault.yaml)")
 
 
+WHEN_HELP = """\
+WHEN is a point in time; the version used is the newest backup at or before it:
+  2026-11-26T12:00:00Z        ISO 8601 in UTC (also with an offset: 2026-11-26T13:00:00+01:00)
+  '2026-11-26 12:00'          ISO 8601 without a zone: this machine's local time
+  2026-11-26                  a date alone: local midnight
+  '2 hours ago', 3d ago       relative: seconds, minutes, hours, days, weeks, months, years
+                              (also 2h, 2.hours.ago, 'an hour ago')
+  yesterday, now              yesterday is 24 hours ago, as git reads it
+  @1795000000                 seconds since the epoch
+
+"""
+REV_HELP = """\
+REV is a vault revision as `memvault log` prints it (full or abbreviated sha), or any name
+git reads in the vault (main~3).
+
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="memvault", description="Versioned, recoverable backups of AI-agent memory files.")
-    parser.add_argument("--version", action="version", version=f"memvault-hooks {__version__}")
+    parser.add_argument("--version", action="version", version=f"memvault-hooks {__version__}",
+                        help="print the version and exit")
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def add(name: str, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+    def add(name: str, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, epilog=epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         _common(p)
         return p
 
-    p = add("init", "write .memvault.yaml if absent; create or clone the vault")
-    p.add_argument("--vault", metavar="PATH", help="where the vault lives")
-    p.add_argument("--remote", metavar="URL", help="the vault's remote")
+    p = add("init", "write .memvault.yaml if absent; create or clone the vault; list the files it will back up")
+    p.add_argument("--vault", metavar="PATH",
+                   help="where the vault lives (default: a per-project folder under the user's data dir)")
+    p.add_argument("--remote", metavar="URL",
+                   help="the vault's remote (a git URL); an existing vault there is cloned")
 
     p = add("sync", "one backup now")
     p.add_argument("--trigger", default="manual", metavar="NAME", type=_trigger,
-                   help="recorded as Memvault-Trigger (letters, digits, '.', '_', '-')")
-    p.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
+                   help="recorded as Memvault-Trigger (letters, digits, '.', '_', '-'; default: manual)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print nothing unless something fails, and log nothing when nothing changed")
     p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--after-pid", type=int, help=argparse.SUPPRESS)
 
-    p = add("hook", "what git hooks and pre-commit call")
-    p.add_argument("stage", nargs="?", help="the git hook name (detected under pre-commit)")
-    p.add_argument("hook_args", nargs=argparse.REMAINDER, help="the git hook's own arguments")
+    p = add("hook", "what git hooks and pre-commit call: back up in the background, never fail git")
+    p.add_argument("stage", nargs="?", metavar="STAGE",
+                   help="the git hook name: post-commit, post-checkout, post-merge or post-rewrite "
+                        "(detected under pre-commit, which passes none)")
+    p.add_argument("hook_args", nargs=argparse.REMAINDER, metavar="GIT-HOOK-ARGS",
+                   help="the git hook's own arguments (passed through, unused)")
 
-    p = add("install-hooks", "install plain git hooks into the project")
+    p = add("install-hooks", "install plain git hooks into the project (respecting core.hooksPath), "
+                             "keeping and still running any hook already there")
     p.add_argument("--uninstall", action="store_true", help="remove them, putting back what was there")
 
-    p = add("cron", "manage this project's crontab entry")
+    p = add("cron", "manage this project's entry in the user's crontab")
     cron_sub = p.add_subparsers(dest="cron_command", metavar="ACTION", parser_class=_Parser)
     cron_sub.required = True
-    q = cron_sub.add_parser("install", help="add or update the entry")
-    q.add_argument("--schedule", metavar="EXPR", help="5-field cron expression (default: config schedule)")
-    cron_sub.add_parser("remove", help="remove the entry")
-    cron_sub.add_parser("status", help="show the entry")
 
-    p = add("status", "last sync, pending changes, hooks and cron")
-    p.add_argument("--json", action="store_true")
+    def add_cron(name: str, help: str) -> argparse.ArgumentParser:
+        q = cron_sub.add_parser(name, help=help, description=help)
+        _common(q)
+        return q
 
-    p = add("log", "vault history, newest first")
-    p.add_argument("file", nargs="?", metavar="FILE")
-    p.add_argument("-n", type=int, metavar="N", dest="n")
-    p.add_argument("--json", action="store_true")
+    q = add_cron("install", "add or update this project's crontab entry (idempotent; other lines untouched)")
+    q.add_argument("--schedule", metavar="EXPR",
+                   help="5-field cron expression: minute hour day-of-month month day-of-week, "
+                        "e.g. '*/15 * * * *' (default: the config's schedule)")
+    add_cron("remove", "remove this project's crontab entry")
+    add_cron("status", "show this project's crontab entry: exit 0 when installed, 1 when not; "
+                       "warn when no cron daemon runs")
 
-    p = add("show", "a file's content at a point in time")
-    p.add_argument("file", metavar="FILE")
+    p = add("status", "last sync, what changed since, pending pushes, hooks and cron, last error, warnings")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+    p = add("log", "vault history, newest first", epilog="FILE is a memory file's path relative to source_dir.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="only the versions that changed this memory file")
+    p.add_argument("-n", type=int, metavar="N", dest="n", help="show at most N versions")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+
+    p = add("show", "a file's content at a point in time (default: the latest backup)", epilog=WHEN_HELP + REV_HELP)
+    p.add_argument("file", metavar="FILE", help="the memory file, relative to source_dir")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--at", metavar="WHEN")
-    g.add_argument("--rev", metavar="REV")
+    g.add_argument("--at", metavar="WHEN", help="the version at WHEN (see below)")
+    g.add_argument("--rev", metavar="REV", help="the version REV (see below)")
 
-    p = add("diff", "what changed, key by key for JSON")
-    p.add_argument("file", nargs="?", metavar="FILE")
-    p.add_argument("--from", dest="from_", metavar="WHEN")
-    p.add_argument("--to", metavar="WHEN")
+    p = add("diff", "what changed, key by key for JSON (default: the latest backup -> the live files)",
+            epilog=WHEN_HELP + REV_HELP + "--from and --to take either: a WHEN, or a REV.\n")
+    p.add_argument("file", nargs="?", metavar="FILE", help="only this memory file (default: every one)")
+    p.add_argument("--from", dest="from_", metavar="WHEN|REV",
+                   help="the old side: a time or a revision (default: the latest backup)")
+    p.add_argument("--to", metavar="WHEN|REV", help="the new side: a time or a revision (default: the live files)")
 
-    p = add("restore", "put memory files back as they were")
-    p.add_argument("files", nargs="*", metavar="FILE")
+    p = add("restore", "put memory files back as they were (the live content is backed up first)",
+            epilog=WHEN_HELP + REV_HELP)
+    p.add_argument("files", nargs="*", metavar="FILE", help="the memory files to restore (default: every one)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--at", metavar="WHEN")
-    g.add_argument("--rev", metavar="REV")
-    g.add_argument("--source-commit", metavar="SHA")
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--to", metavar="DIR")
+    g.add_argument("--at", metavar="WHEN", help="the version at WHEN (see below; default: the latest backup)")
+    g.add_argument("--rev", metavar="REV", help="the version REV (see below)")
+    g.add_argument("--source-commit", metavar="SHA",
+                   help="the first backup made at this project commit (full or abbreviated)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
+    p.add_argument("--to", metavar="DIR", help="write into DIR instead of over the live files")
 
-    p = add("recover", "fresh machine: clone the vault and restore every file")
-    p.add_argument("--from", dest="from_", metavar="URL", required=True)
-    p.add_argument("--at", metavar="WHEN")
+    p = add("recover", "fresh machine: clone the vault and restore every file", epilog=WHEN_HELP)
+    p.add_argument("--from", dest="from_", metavar="URL", required=True, help="the vault's remote to clone")
+    p.add_argument("--at", metavar="WHEN", help="restore the version at WHEN (see below; default: the latest)")
 
-    p = add("verify", "prove the backup is whole and restorable")
-    p.add_argument("--json", action="store_true")
+    p = add("verify", "prove the backup is whole and restorable (exit 1 when any check fails)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     return parser
 
 

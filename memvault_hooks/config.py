@@ -22,6 +22,8 @@ DEFAULT_FILES = (
     "claude_sonnet_memories.json",
     "gemini_pro_memories.json",
     "gpt4_memories.json",
+    "memory.jsonl",
+    "MEMORY.md",
 )
 DEFAULT_SCHEDULE = "*/15 * * * *"
 

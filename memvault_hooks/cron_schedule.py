@@ -21,12 +21,14 @@ class InvalidSchedule(ValueError):
 
 
 def normalize(expr: str) -> str:
-    """The expression with single spaces between its 5 fields; InvalidSchedule if it is not one."""
+    """The expression with single spaces between its 5 fields; InvalidSchedule if it is not
+    one, if a field is out of range (the message names the field), or if it never fires."""
     fields = expr.split()
     if len(fields) != 5:
         raise InvalidSchedule(f"{expr!r} is not a 5-field cron expression "
                               f"(it has {len(fields)} field{'s' if len(fields) != 1 else ''})")
     normal = " ".join(fields)
+    max_gap(normal)  # names the bad field; refuses a schedule that never fires ('0 0 31 2 *')
     from crontab import CronSlices  # type: ignore[import-untyped]  # python-crontab, loaded only here
 
     if not CronSlices.is_valid(normal):
@@ -47,7 +49,7 @@ def _number(text: str, names: dict[str, int], what: str) -> int:
     if value is not None:
         return value
     if not text.isdigit():
-        raise InvalidSchedule(f"{what}: {text!r} is not a number")
+        raise InvalidSchedule(f"{what} field: {text!r} is not a number")
     return int(text)
 
 
@@ -57,7 +59,7 @@ def parse_field(text: str, what: str, low: int, high: int, names: dict[str, int]
         body, _, step_text = part.partition("/")
         step = _number(step_text, {}, what) if step_text else 1
         if step < 1:
-            raise InvalidSchedule(f"{what}: step {step_text!r} must be 1 or more")
+            raise InvalidSchedule(f"{what} field: step {step_text!r} must be 1 or more")
         if body == "*":
             start, end = low, high
         elif "-" in body:
@@ -66,8 +68,11 @@ def parse_field(text: str, what: str, low: int, high: int, names: dict[str, int]
         else:
             start = _number(body, names, what)
             end = high if step_text else start
-        if not low <= start <= end <= high:
-            raise InvalidSchedule(f"{what}: {part!r} is outside {low}-{high}")
+        for value in (start, end):
+            if not low <= value <= high:
+                raise InvalidSchedule(f"{what} field: {value} is out of range {low}-{high}")
+        if start > end:
+            raise InvalidSchedule(f"{what} field: the range {body!r} ends before it starts")
         values.update(range(start, end + 1, step))
     return values
 
@@ -77,6 +82,9 @@ def max_gap(schedule: str) -> dt.timedelta:
     fields = schedule.split()
     if len(fields) != 5:
         raise InvalidSchedule("a cron schedule has 5 fields: minute hour day-of-month month day-of-week")
+    for text, (what, _, _, _) in zip(fields, _FIELDS):
+        if not text or text.startswith(",") or text.endswith(",") or ",," in text:
+            raise InvalidSchedule(f"{what} field: {text!r} has an empty list item")
     minutes, hours, mdays, months, wdays = (
         parse_field(text, what, low, high, names) for text, (what, low, high, names) in zip(fields, _FIELDS))
     wdays = {d % 7 for d in wdays}
@@ -104,5 +112,5 @@ def max_gap(schedule: str) -> dt.timedelta:
         gap = max(gap, inner)
         previous = base + last_of_day
     if previous is None:
-        raise InvalidSchedule("the schedule never runs")
+        raise InvalidSchedule(f"{schedule!r} never fires: no date has that day of the month in that month")
     return dt.timedelta(minutes=gap or 1440 * _SPAN_DAYS)

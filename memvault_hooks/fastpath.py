@@ -113,10 +113,18 @@ def nothing_changed(config: dict[str, Any]) -> bool:
     return True
 
 
-def record_no_change(config: dict[str, Any], trigger: str) -> None:
-    """A sync that found nothing to do still counts as a successful run (for `status`)."""
+def record_no_change(config: dict[str, Any], trigger: str, quiet: bool = False) -> None:
+    """A sync that found nothing to do still counts as a successful run (for `status`);
+    only a run someone watches logs it (cron's quiet run would add a line every 15 minutes)."""
     try:
         state.mark_checked(config["vault_path"], logs.utc_now())
     except OSError:
         return
-    logs.log(config["log_file"], f"sync trigger={trigger} ok nothing to back up")
+    if not quiet:
+        logs.log(config["log_file"], f"sync trigger={trigger} ok nothing to back up")
+
+
+def tracks_files(config: dict[str, Any]) -> bool:
+    """Whether the state record knows a present memory file (else the patterns found none)."""
+    files = state.load(config["vault_path"]).get("files") or {}
+    return any(isinstance(entry, dict) and not entry.get("missing") for entry in files.values())

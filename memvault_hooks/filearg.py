@@ -7,6 +7,7 @@ Anything that escapes source_dir is a usage error (exit 2).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from memvault_hooks.config import Config
 from memvault_hooks.errors import UsageError
@@ -31,3 +32,16 @@ def relative(cfg: Config, name: str) -> str:
     if rel == "." or rel.split("/")[0] == "..":
         raise UsageError(f"{name!r} is not a file inside source_dir {cfg.source_dir}")
     return rel
+
+
+def did_you_mean(rel: str, known: Iterable[str]) -> str:
+    """`; did you mean memory.json?` when a known memory file is spelt much like `rel`, else ''."""
+    import difflib
+
+    names = sorted(set(known) - {rel})
+    close = difflib.get_close_matches(rel, names, n=1, cutoff=0.75)
+    if not close:
+        by_name = {name.rsplit("/", 1)[-1]: name for name in names}
+        hits = difflib.get_close_matches(rel.rsplit("/", 1)[-1], list(by_name), n=1, cutoff=0.75)
+        close = [by_name[hit] for hit in hits]
+    return f"; did you mean {close[0]}?" if close else ""

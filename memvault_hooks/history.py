@@ -212,6 +212,12 @@ class History:
             raise NoVersion(f"no backup was made at project commit {sha}; {self._first_said()}")
         return min(reversed(matches), key=lambda v: v.time)  # git lists newest first; ties: the older
 
+    def known_paths(self) -> set[str]:
+        """Every memory file the vault has ever held (for "did you mean" suggestions)."""
+        known = {path for version in self.versions() for path, _ in version.files}
+        latest = self.versions(limit=1)
+        return known | (set(self.blobs(latest[0])) if latest else set())
+
     # -- reading a version ---------------------------------------------------------------
     def blobs(self, version: Version) -> dict[str, str]:
         """Blob id of every file the version holds, keyed by path relative to source_dir."""

@@ -1,4 +1,9 @@
-"""The run log and the error log: one line a run, files readable by their owner alone."""
+"""The run log and the error log: one line a run, files readable by their owner alone.
+
+Each is bounded: past MAX_BYTES it becomes `<file>.1` (replacing the older one) and a new
+file starts, as `logging.handlers.RotatingFileHandler` would with one backup, but with a
+size check and `os.replace` only: this module is on the hook's path.
+"""
 from __future__ import annotations
 
 import os
@@ -12,9 +17,26 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+MAX_BYTES = 1 << 20
+
+
+def _open(path: str) -> int:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    st = os.fstat(fd)
+    if st.st_size < MAX_BYTES:
+        return fd
+    try:
+        if os.stat(path).st_ino == st.st_ino:  # not rotated meanwhile by another run
+            os.replace(path, f"{path}.1")
+    except OSError:
+        return fd  # keep appending rather than lose the line
+    os.close(fd)
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+
 def _append(path: str, line: str) -> None:
     dirs.make_private_dir(os.path.dirname(path))
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = _open(path)
     try:
         if os.fstat(fd).st_mode & 0o077:
             os.fchmod(fd, 0o600)

@@ -26,6 +26,8 @@ def _fast(argv: Sequence[str]) -> int | None:
         return None
     command, rest = argv[i], list(argv[i + 1:])
     if command == "hook":
+        if rest and rest[0] in ("-h", "--help"):
+            return None  # argparse prints the help
         from memvault_hooks.commands import hook
 
         return hook.fast(directory, explicit, rest)

@@ -58,3 +58,12 @@ def wait_for_exit(pid: int | None, timeout: float = WAIT_LIMIT) -> None:
     deadline = time.monotonic() + timeout
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def any_named(names: tuple[str, ...]) -> bool | None:
+    """Whether a process whose name is one of `names` runs (any user's); None without /proc."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    return any(entry.isdigit() and name_of(int(entry)) in names for entry in entries)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from memvault_hooks import backup
 from memvault_hooks import file_lock
+from memvault_hooks import filearg
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.blobs import blob_id_of
@@ -111,7 +112,8 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
     blobs = hist.blobs(version)
     for rel in names:
         if rel not in blobs:
-            raise NoVersion(f"{rel} is not in the backup {version.describe()}; nothing restored")
+            raise NoVersion(f"{rel} is not in the backup {version.describe()}; nothing restored"
+                            f"{filearg.did_you_mean(rel, hist.known_paths())}")
     items = []
     for rel in names or list(blobs):
         if dest is None:

@@ -63,3 +63,10 @@ def scan(source_dir: str, patterns: tuple[str, ...]) -> tuple[dict[str, Signatur
 def inside(real: str, real_root: str) -> bool:
     """Whether the real path `real` is `real_root` or lies below it (both already resolved)."""
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def none_found(source_dir: str, patterns: tuple[str, ...], config_file: str | None) -> str:
+    """What to say when no pattern matches any file: what was looked for, where, and the fix."""
+    where = config_file or "a .memvault.yaml at the project's root (`memvault init` writes one)"
+    return (f"no memory file found in {source_dir} (looked for: {', '.join(patterns)}); "
+            f"list your agents' memory files under `files` in {where}")

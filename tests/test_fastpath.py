@@ -80,4 +80,6 @@ def test_no_change_sync_counts_as_a_successful_run(project: Project) -> None:
     assert report["last_sync"] > "2020"
     assert report["ok"] is True
     logs = list(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.log"))
+    assert "trigger=cron" not in logs[0].read_text()  # a quiet run that did nothing leaves no line
+    assert project.sync("--trigger", "cron").returncode == 0
     assert "sync trigger=cron ok nothing to back up" in logs[0].read_text()

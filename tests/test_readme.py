@@ -24,6 +24,19 @@ def test_readme_config_installs_every_stage_the_manifest_uses() -> None:
         assert set(hook["stages"]) <= installed, hook["id"]
 
 
+DEBIAN_SKEL_PROFILE = """\
+# set PATH so it includes user's private bin if it exists
+if [ -d "$HOME/bin" ] ; then
+    PATH="$HOME/bin:$PATH"
+fi
+
+# set PATH so it includes user's private bin if it exists
+if [ -d "$HOME/.local/bin" ] ; then
+    PATH="$HOME/.local/bin:$PATH"
+fi
+"""
+
+
 def _quick_start() -> list[str]:
     readme = (REPO / "README.md").read_text()
     block = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
@@ -57,3 +70,16 @@ def test_quick_start_first_command_backs_up_a_project(tmp_path: Path) -> None:
     assert (project / ".memvault.yaml").exists()
     stored = list((home / ".local/share/memvault/vaults").glob("*/rAgentShared/memory.json"))
     assert len(stored) == 1 and stored[0].read_text() == (project / "memory.json").read_text()
+    assert "will back up 1 file" in proc.stdout and "memvault install-hooks" in proc.stdout
+
+    # A new login shell of this user finds `memvault`: the bare environment of a fresh login
+    # (env -i), the system's default PATH, and the ~/.profile a new Debian/Ubuntu user gets
+    # from /etc/skel, which puts ~/.local/bin on PATH once it exists.
+    (home / ".profile").write_text(DEBIAN_SKEL_PROFILE)
+    login = subprocess.run(["env", "-i", f"HOME={home}", "PATH=/usr/local/bin:/usr/bin:/bin",
+                            "sh", "-lc", "command -v memvault && memvault --version"],
+                           cwd=project, capture_output=True, text=True)
+    assert login.returncode == 0, login.stdout + login.stderr
+    found, version = login.stdout.splitlines()
+    assert found == str(home / ".local/bin/memvault")
+    assert version.startswith("memvault-hooks ")

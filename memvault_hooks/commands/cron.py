@@ -19,6 +19,7 @@ import sys
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
 from memvault_hooks import dirs
+from memvault_hooks import processes
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 
@@ -110,6 +111,25 @@ def installed(cfg: config.Config) -> bool:
     return installed_entry(cfg) is not None
 
 
+def installed_schedule(cfg: config.Config) -> str | None:
+    """The schedule (5 fields) of this project's installed line, or None when none is."""
+    line = installed_entry(cfg)
+    if line is None:
+        return None
+    fields = line.split()
+    return " ".join(fields[:5]) if len(fields) > 5 else None
+
+
+DAEMONS = ("cron", "crond")
+NO_DAEMON = ("no cron daemon is running, so the cron entry never fires: start it "
+             "(Debian/Ubuntu: `sudo service cron start`; elsewhere `crond`)")
+
+
+def daemon_running() -> bool | None:
+    """Whether a cron daemon (`cron` or `crond`) runs; None when it cannot be told."""
+    return processes.any_named(DAEMONS)
+
+
 def install(cfg: config.Config, schedule: str) -> tuple[str, bool]:
     """Add or update the line; (the line, whether the table changed)."""
     line = entry(cfg, schedule)
@@ -161,8 +181,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"memvault: no cron entry to remove for {cfg.project}")
     else:
         lines, ours = _split(read_table(), marker(cfg))
-        if ours:
-            print(f"memvault: cron entry installed: {lines[ours[0]].rstrip()}")
-        else:
-            print(f"memvault: no cron entry for {cfg.project}")
+        if not ours:
+            print(f"memvault: no cron entry for {cfg.project} (add one: `memvault cron install`)")
+            return 1
+        print(f"memvault: cron entry installed: {lines[ours[0]].rstrip()}")
+    if args.cron_command != "remove" and daemon_running() is False:
+        sys.stderr.write(f"memvault: warning: {NO_DAEMON}\n")
     return 0

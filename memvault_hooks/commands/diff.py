@@ -1,13 +1,15 @@
-"""`memvault diff [FILE] [--from WHEN] [--to WHEN]`: what changed, key by key for JSON.
+"""`memvault diff [FILE] [--from WHEN|REV] [--to WHEN|REV]`: what changed, key by key for JSON.
 
-`--from` defaults to the latest backup, `--to` to the live files. A time before the first
-backup is the empty side (every key shows as added).
+`--from` defaults to the latest backup, `--to` to the live files. Each takes a time (WHEN)
+or a vault revision (REV, as `memvault log` prints it): what reads as a time is a time. A
+time before the first backup is the empty side (every key shows as added).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import os
+import re
 
 from memvault_hooks import config
 from memvault_hooks import filearg
@@ -15,21 +17,36 @@ from memvault_hooks import filediff
 from memvault_hooks import sources
 from memvault_hooks import when
 from memvault_hooks.config import Config
+from memvault_hooks.errors import UsageError
 from memvault_hooks.history import History
 from memvault_hooks.history import NoVersion
 from memvault_hooks.history import Version
 from memvault_hooks.term import Painter
 
 
+_HEX = re.compile(r"[0-9a-fA-F]{4,40}")
+
+
 class Side:
     """One side of the diff: a backup, the empty state before the first one, or the live files."""
 
-    def __init__(self, hist: History, cfg: Config, moment: dt.datetime | None, live: bool) -> None:
+    def __init__(self, hist: History, cfg: Config, moment: dt.datetime | None, live: bool,
+                 rev: str | None = None) -> None:
         self.hist, self.cfg = hist, cfg
         self.version: Version | None = None
         self.live = live
         if live:
             self.label, self.title = "live", "the live files"
+            return
+        if rev is not None:
+            try:
+                self.version = hist.rev(rev)
+            except NoVersion:
+                if _HEX.fullmatch(rev):
+                    raise  # a revision that is not there: exit 1, as `show --rev`
+                raise UsageError(f"{rev!r} is neither a revision of the vault nor a time: cannot read the "
+                                 f"time: {when.HELP}; or give a rev as `memvault log` prints it") from None
+            self.label, self.title = self.version.short, f"backup {self.version.describe()}"
             return
         try:
             self.version = hist.at(moment) if moment is not None else hist.latest()
@@ -53,18 +70,32 @@ class Side:
         return self.hist.read(self.version, rel) if self.version else None
 
 
+def point(flag: str, text: str | None) -> tuple[dt.datetime | None, str | None]:
+    """(moment, None) for a WHEN, (None, rev) for what can only be a revision."""
+    if text is None:
+        return None, None
+    try:
+        return when.parse(text), None
+    except UsageError:
+        if not text or text.startswith("-") or any(c.isspace() for c in text):
+            raise UsageError(f"{flag} {text!r} is neither a time nor a revision: {when.HELP}; "
+                             "or give a rev as `memvault log` prints it") from None
+        return None, text
+
+
 def run(args: argparse.Namespace) -> int:
-    start = when.parse(args.from_) if args.from_ is not None else None
-    end = when.parse(args.to) if args.to is not None else None
+    start, start_rev = point("--from", args.from_)
+    end, end_rev = point("--to", args.to)
     cfg = config.from_args(args.directory, args.config)
     rel = filearg.relative(cfg, args.file) if args.file else None
     painter = Painter()
     with History(cfg) as hist:
-        old = Side(hist, cfg, start, live=False)
-        new = Side(hist, cfg, end, live=end is None)
+        old = Side(hist, cfg, start, live=False, rev=start_rev)
+        new = Side(hist, cfg, end, live=end is None and end_rev is None, rev=end_rev)
         names = [rel] if rel else sorted(old.names() | new.names())
         if rel and old.read(rel) is None and new.read(rel) is None:
-            raise NoVersion(f"{rel} is neither in {old.title} nor in {new.title}")
+            raise NoVersion(f"{rel} is neither in {old.title} nor in {new.title}"
+                            f"{filearg.did_you_mean(rel, hist.known_paths() | new.names())}")
         print(painter.dim(f"memvault diff: {old.title} -> {new.title}"))
         shown = 0
         for name in names:

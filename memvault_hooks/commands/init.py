@@ -9,6 +9,7 @@ from memvault_hooks import backup
 from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks import file_lock
+from memvault_hooks import sources
 from memvault_hooks.errors import MemvaultError
 
 TEMPLATE = """\
@@ -49,6 +50,27 @@ def render(vault: str | None, remote: str | None) -> str:
     )
 
 
+NEXT_STEPS = (
+    "next steps:",
+    "  memvault sync                 back up now (then after every commit, once a trigger is installed)",
+    "  memvault install-hooks        back up after each commit, checkout, merge and rewrite (plain git hooks);",
+    "                                or, with pre-commit, add the memvault-sync hook to .pre-commit-config.yaml",
+    "  memvault cron install         back up between commits too, on the config's schedule ({schedule})",
+)
+
+
+def plan(cfg: config.Config) -> list[str]:
+    """The files a sync backs up now, or what was looked for; then the trigger commands."""
+    found = sorted(sources.discover(cfg.source_dir, cfg.files))
+    if found:
+        lines = [f"memvault: will back up {len(found)} file{'s' if len(found) != 1 else ''} "
+                 f"found in {cfg.source_dir}:"]
+        lines += [f"  {rel}" for rel in found]
+    else:
+        lines = [f"memvault: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}"]
+    return lines + [step.format(schedule=cfg.schedule) for step in NEXT_STEPS]
+
+
 def run(args: argparse.Namespace) -> int:
     project = dirs.find_project(args.directory)
     target = args.config or os.path.join(project, config.CONFIG_NAME)
@@ -79,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         if cfg.remote:
             backup.set_remote(vault_obj, cfg.remote)
     print(f"memvault: vault ready at {cfg.vault_path}")
+    print("\n".join(plan(cfg)))
     if unreachable is not None:
         raise MemvaultError(f"{unreachable}; created a local vault whose origin is {cfg.remote}: "
                             "syncs back up locally, and the first one that reaches it pushes (merging with any "

@@ -9,6 +9,7 @@ from memvault_hooks import filearg
 from memvault_hooks import when
 from memvault_hooks.errors import UsageError
 from memvault_hooks.history import History
+from memvault_hooks.history import NoVersion
 from memvault_hooks.history import Version
 from memvault_hooks.term import Painter
 
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.from_args(args.directory, args.config)
     rel = filearg.relative(cfg, args.file) if args.file else None
     with History(cfg) as hist:
+        if rel is not None and not hist.versions(rel, 1):
+            raise NoVersion(f"the vault {cfg.vault_path} has never held {rel}{filearg.did_you_mean(rel, hist.known_paths())}")
         versions = hist.versions(rel, args.n) if args.n != 0 else []
     if args.json:
         print(json.dumps([v.to_json() for v in versions], indent=2))

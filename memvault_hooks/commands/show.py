@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
         if data is None:
             first = hist.versions(rel)
             since = (f"; it was first backed up at {when.local(min(v.time for v in first))}"
-                     if first else "; it has never been backed up")
+                     if first else f"; it has never been backed up{filearg.did_you_mean(rel, hist.known_paths())}")
             raise NoVersion(f"{rel} is not in the backup {version.describe()}{since}")
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()

@@ -16,7 +16,6 @@ from memvault_hooks import when
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.commands import cron
 from memvault_hooks.commands import install_hooks
-from memvault_hooks.errors import ConfigError
 from memvault_hooks.term import Painter
 
 
@@ -41,32 +40,48 @@ def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
 
 def collect(cfg: config.Config) -> dict[str, Any]:
     record = state.load(cfg.vault_path)
+    schedule = cron.installed_schedule(cfg)
     report = {
         "ok": False,
         "last_sync": state.last_success(cfg.vault_path, record),
         "changed": changed_paths(cfg, record),
         "push_pending": record.get("push_pending", 0),
         "hooks_installed": install_hooks.installed(cfg.project),
-        "cron_installed": cron.installed(cfg),
+        "cron_installed": schedule is not None,
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
     }
-    report["problems"] = problems(cfg, report)
+    report["warnings"] = warnings(report)
+    report["problems"] = problems(cfg, report, schedule)
     report["ok"] = not report["problems"]
     return report
 
 
-def stale_after(cfg: config.Config) -> dt.timedelta:
-    """Twice the longest gap between two runs of the cron schedule."""
+def warnings(report: dict[str, Any]) -> list[str]:
+    """What is worth knowing but not a failure: no trigger at all, a cron entry nothing runs."""
+    found = []
+    if not report["hooks_installed"] and not report["cron_installed"]:
+        found.append("backups run only by hand: run `memvault install-hooks` or `memvault cron install`")
+    if report["cron_installed"] and cron.daemon_running() is False:
+        found.append(cron.NO_DAEMON)
+    return found
+
+
+def stale_after(schedule: str | None) -> dt.timedelta | None:
+    """Twice the longest gap between two runs of the installed cron entry; None without one
+    (or when its schedule, edited by hand, cannot be read)."""
+    if schedule is None:
+        return None
     try:
-        return 2 * cron_schedule.max_gap(cfg.schedule)
-    except cron_schedule.InvalidSchedule as exc:
-        raise ConfigError(cfg.config_file or "(built-in defaults)", "schedule", f"{cfg.schedule!r}: {exc}",
-                          "use a 5-field cron expression such as '*/15 * * * *'") from None
+        return 2 * cron_schedule.max_gap(schedule)
+    except cron_schedule.InvalidSchedule:
+        return None
 
 
-def problems(cfg: config.Config, report: dict[str, Any], now: dt.datetime | None = None) -> list[str]:
-    """Why status is not ok: nothing backed up, the last run failed, or backups went stale."""
+def problems(cfg: config.Config, report: dict[str, Any], schedule: str | None,
+             now: dt.datetime | None = None) -> list[str]:
+    """Why status is not ok: nothing backed up, the last run failed, or backups went stale
+    (measured against the cron entry actually installed: without one nothing is overdue)."""
     found = []
     vault = backup.vault_of(cfg)
     if not vault.exists() or vault.head() is None:
@@ -75,14 +90,15 @@ def problems(cfg: config.Config, report: dict[str, Any], now: dt.datetime | None
         error = report["last_error"]
         said = error.get("message", error) if isinstance(error, dict) else error
         found.append(f"the last run failed: {said}")
-    limit = stale_after(cfg)
-    report["stale_after_seconds"] = int(limit.total_seconds())
+    limit = stale_after(schedule)
+    report["stale_after_seconds"] = int(limit.total_seconds()) if limit is not None else None
     if report["last_sync"]:
         last = when.parse(report["last_sync"])
         age = (now or dt.datetime.now(dt.timezone.utc)) - last
-        if age > limit:
+        if limit is not None and age > limit:
             found.append(f"the last successful sync was {_ago(age)} ago, more than twice the schedule's "
-                         f"interval ({cfg.schedule!r}: stale after {_ago(limit)})")
+                         f"interval (the installed cron entry's {schedule!r}: stale after {_ago(limit)}); "
+                         f"see `memvault cron status` and the log")
     elif vault.exists() and vault.head() is not None:
         found.append("no successful sync is recorded on this machine")
     return found
@@ -119,6 +135,7 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     ]
     lines = [f"{painter.bold(f'{name:16}')} {value}" for name, value in rows]
     lines += [painter.red(f"! {problem}") for problem in report["problems"]]
+    lines += [painter.yellow(f"warning: {warning}") for warning in report["warnings"]]
     return lines
 
 

@@ -58,8 +58,10 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     if config is None:
         return None  # the configuration is read, validated and cached on the full path
     if options.lock_fd is None and fastpath.nothing_changed(config):
-        fastpath.record_no_change(config, options.trigger)
+        fastpath.record_no_change(config, options.trigger, options.quiet)
         if not options.quiet:
+            if not fastpath.tracks_files(config):
+                return None  # no memory file at all: the full path says what was looked for
             print("memvault: nothing to back up")
         return 0
     from memvault_hooks.errors import guarded
@@ -89,6 +91,12 @@ def run(args: argparse.Namespace | Options) -> int:
     from memvault_hooks.progress import Progress
 
     cfg = _config(args)
+    if cfg.config_file is None and not os.path.exists(os.path.join(cfg.project, ".git")):
+        from memvault_hooks.errors import UsageError
+
+        raise UsageError(f"{cfg.project} is neither a git repository nor a folder with a .memvault.yaml: "
+                         "run `memvault sync` inside your project, or `memvault init` here first "
+                         "to back up this folder's memory files")
     trigger = args.trigger
     if args.after_pid:
         processes.wait_for_exit(args.after_pid)
@@ -103,7 +111,7 @@ def run(args: argparse.Namespace | Options) -> int:
         trigger = pending[0] if pending else trigger
     try:
         with Progress("sync", enabled=not args.quiet) as shown:
-            result = backup.run_locked(cfg, trigger, args.lock_fd, shown)
+            result = backup.run_locked(cfg, trigger, args.lock_fd, shown, quiet=args.quiet)
     except file_lock.LockTimeout as exc:
         backup.record_failure(cfg, args.trigger, str(exc))
         raise MemvaultError(str(exc)) from None
@@ -117,6 +125,10 @@ def run(args: argparse.Namespace | Options) -> int:
         if result.commit:
             listed = ", ".join(f"{change} {path}" for path, change in result.changes)
             print(f"memvault: backed up {listed} as {result.commit[:12]} in {cfg.vault_path}")
-        else:
+        elif result.found or result.errors:
             print("memvault: nothing to back up")
+        else:
+            from memvault_hooks import sources
+
+            print(f"memvault: nothing to back up: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}")
     return result.exit_code

@@ -93,7 +93,7 @@ def test_install_status_remove(project: Project, user_crontab: None) -> None:
     assert _table() == OTHER_LINES + line + "\n"  # replaced where it was
 
     proc = project.run("cron", "status")
-    assert proc.returncode == 0 and line in proc.stdout
+    assert proc.returncode == 0 and line in proc.stdout  # SPEC: 0 when installed
     assert json.loads(project.run("status", "--json").stdout)["cron_installed"] is True
 
     (project.root.parent / "second").mkdir()
@@ -108,7 +108,9 @@ def test_install_status_remove(project: Project, user_crontab: None) -> None:
     assert _table() == OTHER_LINES  # every other byte untouched
     proc = project.run("cron", "remove")
     assert proc.returncode == 0 and "no cron entry" in proc.stdout
-    assert "no cron entry" in project.run("cron", "status").stdout
+    proc = project.run("cron", "status")
+    assert proc.returncode == 1 and "no cron entry" in proc.stdout  # SPEC: 1 when not
+    assert "memvault cron install" in proc.stdout
     assert json.loads(project.run("status", "--json").stdout)["cron_installed"] is False
 
 
@@ -117,6 +119,17 @@ def test_invalid_schedule_is_a_usage_error(project: Project, user_crontab: None,
     proc = project.run("cron", "install", "--schedule", bad)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "--schedule" in proc.stderr
+    assert _table() == OTHER_LINES
+
+
+@pytest.mark.parametrize("bad, said", [("61 * * * *", "minute field: 61 is out of range 0-59"),
+                                       ("0 0 31 2 *", "never fires"), ("0 0 30 2 *", "never fires")])
+def test_bad_field_and_never_firing_schedule_refused(project: Project, user_crontab: None, bad: str, said: str) -> None:
+    proc = project.run("cron", "install", "--schedule", bad)
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\nschedule: '{bad}'\n")
+    proc = project.run("cron", "install")
+    assert proc.returncode == 2 and said in proc.stderr and "schedule" in proc.stderr, proc.stderr
     assert _table() == OTHER_LINES
 
 

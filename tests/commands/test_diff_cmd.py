@@ -75,3 +75,26 @@ def test_unknown_file_exits_1(project: Project) -> None:
     ok(project.sync())
     proc = project.run("diff", "never.json")
     assert proc.returncode == 1 and "never.json is neither in" in proc.stderr
+    assert "did you mean" not in proc.stderr
+    proc = project.run("diff", "memroy.json")
+    assert proc.returncode == 1 and "did you mean memory.json?" in proc.stderr
+
+
+def test_between_two_revs_short_and_full_as_log_prints_them(project: Project) -> None:
+    made = make_versions(project, 3)
+    short = [line.split()[0] for line in ok(project.run("log")).stdout.splitlines() if not line.startswith(" ")]
+    assert short == [rev[:12] for rev in made[::-1]]
+    for old, new in ((short[2], short[1]), (made[0], made[1])):
+        out = ok(project.run("diff", "memory.json", "--from", old, "--to", new)).stdout
+        assert "~ version: 0 -> 1" in out and "-> live" not in out
+        assert f"{made[0][:12]} (" in out and f"{made[1][:12]} (" in out
+    out = ok(project.run("diff", "--from", short[2])).stdout  # a rev against the live files
+    assert "~ version: 0 -> 2" in out and "-> live" in out
+    out = ok(project.run("diff", "--from", "main~2", "--to", f"@{commit_time(project, made[2])}")).stdout
+    assert "~ version: 0 -> 2" in out  # a rev on one side, a time on the other
+
+
+def test_a_rev_the_vault_does_not_hold_exits_1(project: Project) -> None:
+    make_versions(project, 1)
+    proc = project.run("diff", "--from", "0123456789abcdef")
+    assert proc.returncode == 1 and "no backup '0123456789abcdef'" in proc.stderr

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -134,3 +135,39 @@ def test_init_remote_over_git_daemon(tmp_path: Path, git_daemon: tuple[Path, str
     assert proc.returncode == 0, proc.stderr
     assert "cloned the vault" in proc.stdout
     assert (b.stored / "memory.json").read_bytes() == (a.root / "memory.json").read_bytes()
+
+
+def test_fresh_project_with_jsonl_and_md_only_is_listed_backed_up_and_ok(tmp_path: Path) -> None:
+    """Only memory.jsonl and MEMORY.md: init names both, sync backs them up, status is ok."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    git(project, "init", "-q")
+    (project / "memory.jsonl").write_text('{"type": "entity", "name": "tea"}\n')
+    (project / "MEMORY.md").write_text("# Memory\n- likes tea\n")
+    proc = memvault("init", "--vault", str(tmp_path / "v"), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    listed = proc.stdout.split("will back up 2 files", 1)[1].split("next steps:", 1)[0]
+    assert "  memory.jsonl" in listed and "  MEMORY.md" in listed
+    for trigger in ("memvault install-hooks", "memvault cron install", "pre-commit"):
+        assert trigger in proc.stdout.split("next steps:", 1)[1]
+    proc = memvault("sync", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    stored = tmp_path / "v" / "rAgentShared"
+    assert (stored / "memory.jsonl").read_text() == (project / "memory.jsonl").read_text()
+    assert (stored / "MEMORY.md").read_text() == (project / "MEMORY.md").read_text()
+    proc = memvault("status", "--json", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_init_and_sync_with_no_memory_file_say_what_was_looked_for(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    git(project, "init", "-q")
+    proc = memvault("init", "--vault", str(tmp_path / "v"), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    config_file = str(project / ".memvault.yaml")
+    for out in (proc.stdout, memvault("sync", cwd=project).stdout, memvault("sync", cwd=project).stdout):
+        assert "no memory file found in " + str(project) in out
+        assert "memory.json, " in out and "MEMORY.md" in out
+        assert f"under `files` in {config_file}" in out

@@ -55,7 +55,16 @@ def test_log_file_filter_and_limit(project: Project) -> None:
     assert [e["rev"] for e in json.loads(ok(project.run("log", "--json", "memory.json")).stdout)] == made[::-1]
     assert [e["rev"] for e in json.loads(ok(project.run("log", "--json", "-n", "2")).stdout)] == made[:1:-1]
     assert json.loads(ok(project.run("log", "--json", "-n", "0")).stdout) == []
-    assert json.loads(ok(project.run("log", "--json", "never.json")).stdout) == []
+
+
+
+def test_log_of_a_file_the_vault_never_held_exits_1_with_a_suggestion(project: Project) -> None:
+    make_versions(project, 2)
+    for args in (("never.json",), ("--json", "never.json"), ("memroy.json",)):
+        proc = project.run("log", *args)
+        assert proc.returncode == 1 and proc.stdout == "" and "has never held" in proc.stderr, (args, proc.stderr)
+    assert "did you mean memory.json?" in project.run("log", "memroy.json").stderr
+    assert "did you mean" not in project.run("log", "never.json").stderr
 
 
 def test_log_text_is_readable_and_plain_in_a_pipe(project: Project) -> None:

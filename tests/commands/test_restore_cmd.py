@@ -183,3 +183,14 @@ def test_symlink_outside_source_dir_is_never_written(project: Project, tmp_path:
     proc = project.run("restore", "memory.json")
     assert proc.returncode == 1 and "outside source_dir" in proc.stderr
     assert outside.read_text() == '{"outside": true}'
+
+
+def test_restore_of_a_misspelt_file_suggests_the_known_one(project: Project) -> None:
+    make_versions(project, 1)
+    before = (project.root / "memory.json").read_bytes()
+    proc = project.run("restore", "memroy.json")
+    assert proc.returncode == 1 and "did you mean memory.json?" in proc.stderr, proc.stderr
+    assert not (project.root / "memroy.json").exists()
+    assert (project.root / "memory.json").read_bytes() == before
+    proc = project.run("restore", "notes.json")
+    assert proc.returncode == 1 and "did you mean" not in proc.stderr

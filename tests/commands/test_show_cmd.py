@@ -46,7 +46,9 @@ def test_show_at_times(project: Project) -> None:
 def test_show_missing_file_and_rev(project: Project) -> None:
     ok(project.sync())
     proc = _show(project, "never.json")
-    assert proc.returncode == 1 and b"never been backed up" in proc.stderr
+    assert proc.returncode == 1 and b"never been backed up" in proc.stderr and b"did you mean" not in proc.stderr
+    proc = _show(project, "memroy.json")
+    assert proc.returncode == 1 and b"did you mean memory.json?" in proc.stderr
     proc = _show(project, "memory.json", "--rev", "0123456789abcdef")
     assert proc.returncode == 1 and b"first backup was made at" in proc.stderr
     assert len(revs(project)) == 1

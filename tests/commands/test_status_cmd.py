@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import json
 
+from cron_support import cron_daemon
+from cron_support import daemon_running
+from cron_support import saved_crontab  # noqa: F401  (fixture)
 from memvault_hooks import state
 from support import Project
+
+BY_HAND = "backups run only by hand: run `memvault install-hooks` or `memvault cron install`"
 
 
 def test_status_before_any_backup_is_not_ok(project: Project) -> None:
@@ -35,9 +40,11 @@ def _age_last_sync(project: Project, seconds: int) -> None:
     state.save(str(project.vault), record)
 
 
-def test_status_stale_after_twice_the_cron_interval(project: Project) -> None:
-    project.config(f"version: 1\nschedule: '*/10 * * * *'\nvault:\n  path: {project.vault}\n")
+def test_status_stale_after_twice_the_installed_cron_entrys_interval(project: Project, saved_crontab: None) -> None:
+    """The schedule given to `cron install --schedule` counts, not the config's."""
+    project.config(f"version: 1\nschedule: '0 * * * *'\nvault:\n  path: {project.vault}\n")
     project.sync()
+    assert project.run("cron", "install", "--schedule", "*/10 * * * *").returncode == 0
     _age_last_sync(project, 19 * 60)  # within twice the 10-minute interval
     proc = project.run("status", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["ok"] is True
@@ -46,7 +53,43 @@ def test_status_stale_after_twice_the_cron_interval(project: Project) -> None:
     report = json.loads(proc.stdout)
     assert proc.returncode == 1 and report["ok"] is False
     assert report["stale_after_seconds"] == 20 * 60
-    assert any("more than twice the schedule's interval" in p for p in report["problems"])
+    assert any("more than twice the schedule's interval" in p and "'*/10 * * * *'" in p for p in report["problems"])
+    assert project.run("cron", "remove").returncode == 0
+    proc = project.run("status", "--json")  # no entry installed: nothing is overdue
+    assert proc.returncode == 0 and json.loads(proc.stdout)["stale_after_seconds"] is None
+
+
+def test_status_without_cron_entry_is_never_stale_but_warns_backups_are_by_hand(project: Project) -> None:
+    project.sync()
+    _age_last_sync(project, 30 * 24 * 3600)
+    proc = project.run("status", "--json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["ok"] is True and report["problems"] == []
+    assert report["warnings"] == [BY_HAND]
+    table = project.run("status")
+    assert table.returncode == 0 and f"warning: {BY_HAND}" in table.stdout
+    assert project.run("install-hooks").returncode == 0
+    assert json.loads(project.run("status", "--json").stdout)["warnings"] == []
+
+
+def test_status_warns_when_the_cron_entry_has_no_daemon_to_run_it(project: Project, saved_crontab: None) -> None:
+    project.sync()
+    installed = project.run("cron", "install")
+    assert installed.returncode == 0
+    if not daemon_running():
+        assert "no cron daemon is running" in installed.stderr
+        proc = project.run("status", "--json")
+        report = json.loads(proc.stdout)
+        assert proc.returncode == 0 and report["ok"] is True  # a warning, not a failure
+        assert len(report["warnings"]) == 1 and "no cron daemon is running" in report["warnings"][0]
+        proc = project.run("cron", "status")
+        assert proc.returncode == 0 and "no cron daemon is running" in proc.stderr
+    with cron_daemon():
+        proc = project.run("status", "--json")
+        assert proc.returncode == 0 and json.loads(proc.stdout)["warnings"] == []
+        proc = project.run("cron", "status")
+        assert proc.returncode == 0 and "warning" not in proc.stderr
+        assert "warning" not in project.run("cron", "install").stderr
 
 
 def test_status_after_a_failed_run(project: Project) -> None:

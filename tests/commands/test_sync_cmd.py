@@ -9,6 +9,7 @@ from memvault_hooks import state as vault_state
 from support import DATA
 from support import Project
 from support import git
+from support import memvault
 
 
 def _trailers(message: str) -> dict[str, str]:
@@ -260,3 +261,20 @@ def test_trigger_name_cannot_forge_trailers(project: Project) -> None:
     project.sync()
     for bad in ("", "cron\nMemvault-Host: elsewhere"):
         assert project.sync("--trigger", bad).returncode == 2  # the no-change path checks it too
+
+
+def test_sync_outside_a_git_repository_without_config_exits_2_and_creates_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "memory.json").write_text('{"a": 1}')
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    before = sorted(data_home.rglob("*")) if data_home.exists() else []
+    for args in (("sync",), ("sync", "--quiet"), ("-C", str(folder), "sync")):
+        proc = memvault(*args, cwd=folder)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "memvault init" in proc.stderr and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert (sorted(data_home.rglob("*")) if data_home.exists() else []) == before
+    # `memvault init` there (chosen: allowed outside git) makes the folder a project sync accepts
+    assert memvault("init", "--vault", str(tmp_path / "v"), cwd=folder).returncode == 0
+    proc = memvault("sync", cwd=folder)
+    assert proc.returncode == 0 and "backed up added memory.json" in proc.stdout, proc.stderr
