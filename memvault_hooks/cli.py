@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trigger", default="manual", metavar="NAME", type=_trigger,
                    help="recorded as Memvault-Trigger (letters, digits, '.', '_', '-')")
     p.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
+    p.add_argument("--keep-local", action="store_true",
+                   help="back up files that are behind the vault (an older version it holds) as the newest anyway")
     p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--after-pid", type=int, help=argparse.SUPPRESS)
 

@@ -6,6 +6,10 @@ import stat
 from pathlib import Path
 
 from memvault_hooks import state as vault_state
+from remote_support import Joined
+from remote_support import join
+from remote_support import tip_content
+from remote_support import versions
 from support import DATA
 from support import Project
 from support import git
@@ -260,3 +264,49 @@ def test_trigger_name_cannot_forge_trailers(project: Project) -> None:
     project.sync()
     for bad in ("", "cron\nMemvault-Host: elsewhere"):
         assert project.sync("--trigger", bad).returncode == 2  # the no-change path checks it too
+
+
+# --- joining a shared vault (issue 11 point 1) ----------------------------------------------
+
+def test_second_machine_with_a_stale_copy_leaves_the_newest_at_the_tip(tmp_path: Path) -> None:
+    """Machine A backed up v1, v2, v3; machine B clones the project (memory.json is v1 there)
+    and runs the quick start's `init && sync`: the remote's tip still holds v3."""
+    w = Joined(tmp_path)
+    init = join(w.b, w.env_b)
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "memory.json is behind the vault" in init.stdout, init.stdout  # init names it
+    proc = w.b.sync(env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "memory.json is behind the vault" in proc.stderr
+    assert "memvault restore memory.json" in proc.stderr and "memvault sync --keep-local" in proc.stderr
+    assert "added gpt4o_memories.json" in proc.stdout  # live content the vault never saw: backed up
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    assert tip_content(w.remote, "gpt4o_memories.json") == '{"only": "on machine B"}\n'
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(3)
+    assert versions(w.remote, "memory.json") == [Joined.version(n) for n in (1, 2, 3)]  # no v1 on top
+    assert (w.b.root / "memory.json").read_text() == Joined.version(1)  # a sync never writes it
+    # Again (the no-change path) and with a touched file: still left out, still v3 at the tip.
+    assert w.b.sync(env=w.env_b).returncode == 0
+    os.utime(w.b.root / "memory.json")
+    again = w.b.sync(env=w.env_b)
+    assert again.returncode == 0 and "memory.json is behind" in again.stderr, again.stderr
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    log = (Path(w.env_b["XDG_STATE_HOME"]) / "memvault").rglob("sync.log")
+    assert any("left out (behind the vault): memory.json" in p.read_text() for p in log)
+
+
+def test_keep_local_backs_up_a_behind_file_as_the_newest(tmp_path: Path) -> None:
+    w = Joined(tmp_path)
+    assert join(w.b, w.env_b).returncode == 0
+    assert w.b.sync(env=w.env_b).returncode == 0
+    proc = w.b.sync("--keep-local", env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "modified memory.json" in proc.stdout
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(1)
+    assert tip_content(w.remote, "memory.json") == Joined.version(1)
+    assert versions(w.remote, "memory.json")[-1] == Joined.version(1)
+    assert w.status_b()["behind"] == []
+    # It is now this machine's backup: later edits are backed up as usual.
+    w.b.write("memory.json", Joined.version(7))
+    assert w.b.sync(env=w.env_b).returncode == 0
+    assert tip_content(w.remote, "memory.json") == Joined.version(7)
