@@ -17,6 +17,7 @@ import os
 import time
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import replay
 from memvault_hooks.errors import MemvaultError
@@ -192,9 +193,11 @@ def _push(vault: Vault, url: str, sha: str, clock: _Clock, env: dict[str, str]) 
     refused = [line for line in proc.stdout.decode(errors="replace").splitlines() if line.startswith("!")]
     if any(_moved(line) for line in refused):
         return False
-    reason = refused[0].split("\t")[-1] if refused else _reason(proc.stderr.decode(errors="replace"),
-                                                                proc.returncode)
-    raise RemoteError(reason)
+    said = proc.stderr.decode(errors="replace")
+    reasons = [refused[0].split("\t")[-1]] if refused else []
+    if said.strip() or not reasons:
+        reasons.append(gitenv.reason(said, proc.returncode))
+    raise RemoteError("; ".join(reasons))
 
 
 def _moved(line: str) -> bool:
@@ -203,13 +206,6 @@ def _moved(line: str) -> bool:
         return True  # non-fast-forward, fetch first
     return "[remote rejected]" in line and any(
         hint in line for hint in ("cannot lock ref", "failed to update ref", "but expected", "incorrect old value"))
-
-
-def _reason(text: str, returncode: int) -> str:
-    lines = [ln.strip() for ln in text.splitlines()
-             if ln.strip() and not ln.startswith(("hint:", "To ", "Done"))]
-    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-    return (fatal or lines or [f"git exited {returncode}"])[0]
 
 
 def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = None) -> str:
