@@ -310,3 +310,41 @@ def test_keep_local_backs_up_a_behind_file_as_the_newest(tmp_path: Path) -> None
     w.b.write("memory.json", Joined.version(7))
     assert w.b.sync(env=w.env_b).returncode == 0
     assert tip_content(w.remote, "memory.json") == Joined.version(7)
+
+
+# --- messages that keep their cause (issue 11 point 4) --------------------------------------
+
+def test_invalid_json_message_says_where_once(project: Project) -> None:
+    project.sync()
+    project.write("memory.json", '{\n\n\n\n  "note": "half writ')
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "invalid JSON: Unterminated string starting at line 5 column 11" in proc.stderr, proc.stderr
+    assert "at at" not in proc.stderr
+    project.config(f"version: 1\nfiles: [memory.jsonl]\nvault:\n  path: {project.vault}\n")
+    project.write("memory.jsonl", '{"ok": 1}\n{"bad": "\x01"}\n')
+    proc = project.sync()
+    assert proc.returncode == 1 and "at at" not in proc.stderr
+    assert "line 2: Invalid control character at column" in proc.stderr, proc.stderr
+
+
+def test_a_failing_sync_does_not_also_say_nothing_to_back_up(project: Project) -> None:
+    project.sync()
+    project.write("memory.json", "{not json")
+    proc = project.sync()
+    assert proc.returncode == 1 and "invalid JSON" in proc.stderr
+    assert "nothing to back up" not in proc.stdout + proc.stderr
+
+
+def test_a_push_to_a_path_that_is_no_repository_keeps_git_words(project: Project, tmp_path: Path) -> None:
+    not_a_repo = tmp_path / "plain-folder"
+    not_a_repo.mkdir()
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(not_a_repo))}\n")
+    proc = project.sync()
+    assert proc.returncode == 1
+    said = proc.stderr
+    assert f"'{not_a_repo}' does not appear to be a git repository" in said, said
+    assert "Could not read from remote repository." in said
+    assert "Please make sure you have the correct access rights and the repository exists." in said
+    logged = next(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.err")).read_text()
+    assert "does not appear to be a git repository" in logged and "the repository exists." in logged
