@@ -93,6 +93,7 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
     files = record["files"]
+    was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
     hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
     # With the folders unchanged the cache names the same files a walk would find.
     present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
@@ -125,7 +126,6 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
                 # Stat kept, so the no-change path stays fast; flagged: not a backup of ours.
                 entry[behind.FLAG] = True
                 files[rel] = entry
-                result.newly_behind.append(rel)
                 os.unlink(cap.tmp_path)
                 continue
         files[rel] = entry
@@ -140,8 +140,6 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     for rel, entry in files.items():
         if rel not in present:
             entry["missing"] = True
-        elif entry.get(behind.FLAG):
-            result.behind.append(rel)
     deleted: list[str] = []
     if cfg.mirror_deletions:
         if tip is None:
@@ -167,9 +165,11 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     for rel in deleted:
         files.pop(rel, None)
     if push:
-        push_error = remote.push_backlog(cfg, vault, record)
+        push_error = remote.push_backlog(cfg, vault, record)  # may find more behind the remote
         if push_error:
             result.errors.append(push_error)
+    result.behind = sorted(rel for rel, entry in files.items() if rel in present and entry.get(behind.FLAG))
+    result.newly_behind = [rel for rel in result.behind if rel not in was_behind]
 
     now = logs.utc_now()
     record["last_run"] = now

@@ -348,3 +348,25 @@ def test_a_push_to_a_path_that_is_no_repository_keeps_git_words(project: Project
     assert "Please make sure you have the correct access rights and the repository exists." in said
     logged = next(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.err")).read_text()
     assert "does not appear to be a git repository" in logged and "the repository exists." in logged
+
+
+def test_a_stale_copy_backed_up_before_the_vault_was_reachable_stays_behind_after_the_replay(
+        tmp_path: Path) -> None:
+    """B's vault could not be cloned (the remote was away), so B backed up its stale v1
+    locally; once the remote is back, the push integrates A's history: v3 stays the tip."""
+    w = Joined(tmp_path)
+    away = w.remote.with_name("away.git")
+    w.remote.rename(away)
+    assert join(w.b, w.env_b).returncode == 1  # cannot clone: a local vault, backups wait
+    assert w.b.sync(env=w.env_b).returncode == 1  # backed up locally (v1 too: nothing to compare)
+    away.rename(w.remote)
+    proc = w.b.sync(env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "memory.json is behind the vault" in proc.stderr
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    assert tip_content(w.remote, "gpt4o_memories.json") == '{"only": "on machine B"}\n'
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(3)
+    assert w.status_b()["behind"] == ["memory.json"]
+    assert w.b.run("restore", "memory.json", env=w.env_b).returncode == 0
+    assert (w.b.root / "memory.json").read_text() == Joined.version(3)
+    assert w.status_b()["behind"] == []
