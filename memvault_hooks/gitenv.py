@@ -103,13 +103,13 @@ def reason(stderr: str, returncode: int) -> str:
         else:
             parts[-1].append(line)
     said: list[str] = []
-    for part in parts:
-        text = " ".join(part)
-        if text not in said:
-            said.append(text)
+    for lines in parts:
+        joined = " ".join(lines)
+        if joined not in said:
+            said.append(joined)
     text = ""
-    for part in said:
-        text += ("" if not text else " " if text.endswith(".") else "; ") + part
+    for sentence in said:
+        text += ("" if not text else " " if text.endswith(".") else "; ") + sentence
     text = text or f"git exited {returncode}"
     return text if len(text) <= REASON_MAX else "... " + text[-REASON_MAX:]
 
