@@ -162,12 +162,13 @@ class Restore:
         try:
             with file_lock.locked(self.cfg.vault_path, backup.LOCK_TIMEOUT):
                 code = self._locked(choose)
-                # The live files are written: only now the network, once, bounded by vault.timeout.
-                if self.wrote:
+                # The live files are written: only now the network, once, bounded by vault.timeout
+                # (by the pending backup's sync instead, when a hook left one: it pushes anyway).
+                if self.wrote and file_lock.read_pending(self.cfg.vault_path) is None:
                     push_error = backup.push_now(self.cfg)
         except file_lock.LockTimeout as exc:
             raise MemvaultError(f"{exc}; nothing restored") from None
-        self._run_pending()
+        push_error = self._run_pending() or push_error
         if push_error:
             raise MemvaultError(f"the restore is done (the files are written and backed up locally), "
                                 f"but {push_error}; `memvault status` shows them as push pending")
@@ -247,14 +248,17 @@ class Restore:
             raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
         write_atomic(item.target, item.data)
 
-    def _run_pending(self) -> None:
-        """A hook that fired while we held the lock left its work pending: do it now."""
+    def _run_pending(self) -> str | None:
+        """A hook that fired while we held the lock left its work pending: do it now (its
+        sync pushes what waits). Why the backups still wait, or None."""
         if self.dry_run:
-            return
+            return None
         pending = file_lock.read_pending(self.cfg.vault_path)  # file_lock owns the marker's format
         if pending is None:
-            return
+            return None
         try:
-            backup.run_locked(self.cfg, pending[0])
+            result = backup.run_locked(self.cfg, pending[0])
         except Exception as exc:  # the restore itself is done; the next run catches up
             sys.stderr.write(f"memvault: a pending backup did not run: {exc}\n")
+            return None
+        return "; ".join(result.errors) or None
