@@ -174,7 +174,8 @@ def home_env(base: Path, name: str) -> dict[str, str]:
 
 def join(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`memvault init` in a cloned project whose config names `vault.remote`, as a user
-    runs it (README "Second machine"). Once `memvault allow` exists, it goes here, first."""
+    runs it (README "Second machine"); both machines of `Joined` start with it. Once
+    `memvault allow` exists, `project.run("allow", env=env)` goes here, first."""
     return project.run("init", env=env)
 
 
@@ -196,7 +197,7 @@ class Joined:
         self.a = self._clone(base, upstream, "a", self.env_a)
         for n in (1, 2, 3):
             self.a.write("memory.json", self.version(n))
-            proc = self.a.sync(env=self.env_a) if n > 1 else self.a.run("init", env=self.env_a)
+            proc = self.a.sync(env=self.env_a) if n > 1 else join(self.a, self.env_a)
             assert proc.returncode == 0, proc.stdout + proc.stderr
             if n == 1:
                 proc = self.a.sync(env=self.env_a)
