@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Collection
 
+from memvault_hooks import behind
 from memvault_hooks import file_lock
 from memvault_hooks import gitenv
 from memvault_hooks import logs
@@ -36,6 +37,8 @@ class Result:
         self.changes: list[tuple[str, str]] = []
         self.errors: list[str] = []
         self.found = 0                       # memory files the patterns matched
+        self.behind: list[str] = []       # files left out: an older version the vault holds
+        self.newly_behind: list[str] = []  # ... of which this run found (the others: earlier runs)
 
     @property
     def exit_code(self) -> int:
@@ -77,24 +80,34 @@ def _commit_env(when_epoch: int) -> dict[str, str]:
 
 
 def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
-              progress: Progress | None = None, quiet: bool = False) -> Result:
+              progress: Progress | None = None, keep_local: bool | Collection[str] = False,
+              push: bool = True, quiet: bool = False) -> Result:
     """Back up every changed memory file in one vault commit. Call under the lock.
 
     Files named in `unvalidated` are taken as they are, valid for their format or not
-    (a restore backs up the live content it replaces, whatever it is). A quiet run (cron,
-    hooks) logs nothing when it found nothing to back up."""
+    (a restore backs up the live content it replaces, whatever it is). A file this
+    machine never backed up whose content is an older version the vault holds is left
+    out (*behind*), unless `keep_local` is True or names it. With `push` False the
+    backups wait for the caller to push them (`push_now`). A quiet run (cron, hooks)
+    logs nothing when it found nothing to back up."""
     result = Result()
     started = time.time()
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
     files = record["files"]
+    was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
     hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
     # With the folders unchanged the cache names the same files a walk would find.
     present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
     result.found = len(present)
     tip: dict[str, str] | None = None
     captures: list[snapshot.Capture] = []
-    todo = [(rel, sig) for rel, sig in present.items() if not state.entry_matches(files.get(rel), sig)]
+
+    def kept(rel: str) -> bool:
+        return keep_local is True or (not isinstance(keep_local, bool) and rel in keep_local)
+
+    todo = [(rel, sig) for rel, sig in present.items()
+            if not state.entry_matches(files.get(rel), sig) or (files[rel].get(behind.FLAG) and kept(rel))]
     if progress is not None:
         progress.start(len(todo), sum(sig[0] for _, sig in todo))
     for rel, sig in todo:
@@ -109,8 +122,18 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
             continue
         entry = state.make_entry(cap.sig, cap.blob, read_at)
         known = files.get(rel)
+        if behind.never_backed_up(known) and not kept(rel):
+            if tip is None:
+                tip = vault.tip_blobs()
+            if behind.is_behind(vault, rel, cap.blob, tip.get(rel)):
+                # Stat kept, so the no-change path stays fast; flagged: not a backup of ours.
+                entry[behind.FLAG] = True
+                files[rel] = entry
+                os.unlink(cap.tmp_path)
+                continue
         files[rel] = entry
-        if isinstance(known, dict) and known.get("blob") == cap.blob and not known.get("missing"):
+        if (isinstance(known, dict) and known.get("blob") == cap.blob and not known.get("missing")
+                and not known.get(behind.FLAG)):
             # Touched but unchanged since this machine last backed it up. (When the tip
             # holds another machine's newer version, remote.integrate's, that one stays.)
             os.unlink(cap.tmp_path)
@@ -144,9 +167,12 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
                                  [f"{cfg.subdir}/{path}" for path, _ in result.changes])
     for rel in deleted:
         files.pop(rel, None)
-    push_error = remote.push_backlog(cfg, vault, record)
-    if push_error:
-        result.errors.append(push_error)
+    if push:
+        push_error = remote.push_backlog(cfg, vault, record)  # may find more behind the remote
+        if push_error:
+            result.errors.append(push_error)
+    result.behind = sorted(rel for rel, entry in files.items() if rel in present and entry.get(behind.FLAG))
+    result.newly_behind = [rel for rel in result.behind if rel not in was_behind]
 
     now = logs.utc_now()
     record["last_run"] = now
@@ -169,9 +195,26 @@ def _log(cfg: Config, trigger: str, result: Result, quiet: bool = False) -> None
     else:
         what = "nothing to back up"
     status = "FAILED" if result.errors else "ok"
+    if result.newly_behind:
+        what += "; left out (behind the vault): " + ", ".join(result.newly_behind)
     logs.log(cfg.log_file, f"sync trigger={trigger} {status} {what}")
     for err in result.errors:
         logs.error(cfg.error_log, f"sync trigger={trigger}: {err}")
+
+
+def push_now(cfg: Config) -> str | None:
+    """Under the lock: push the backups that wait (one attempt at the network, bounded by
+    `vault.timeout` unless the remote moved); the reason they still wait, or None."""
+    vault = vault_of(cfg)
+    record = state.load(vault.path)
+    error = remote.push_backlog(cfg, vault, record)
+    if error:
+        now = logs.utc_now()
+        record["last_run"] = now
+        record["last_error"] = {"time": now, "trigger": "push", "message": error}
+        logs.error(cfg.error_log, f"push: {error}")
+    state.save(vault.path, record)
+    return error
 
 
 def record_failure(cfg: Config, trigger: str, reason: str) -> None:
@@ -190,7 +233,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
-               progress: Progress | None = None, quiet: bool = False) -> Result:
+               progress: Progress | None = None, keep_local: bool = False, quiet: bool = False) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more.
 
@@ -206,7 +249,8 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
             if marker is not None:
                 processes.wait_for_exit(marker[1])
             pending = file_lock.take_pending(cfg.vault_path)
-            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress, quiet=quiet)
+            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress,
+                               keep_local=keep_local and first, quiet=quiet)
         finally:
             file_lock.release(fd)
         first = False
@@ -214,6 +258,8 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
         total.changes += result.changes
         total.errors = result.errors
         total.found = result.found
+        total.behind = result.behind
+        total.newly_behind += result.newly_behind
         if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
             return total
         next_fd = file_lock.try_acquire(cfg.vault_path)

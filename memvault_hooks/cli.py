@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recorded as Memvault-Trigger (letters, digits, '.', '_', '-'; default: manual)")
     p.add_argument("--quiet", action="store_true",
                    help="print nothing unless something fails, and log nothing when nothing changed")
+    p.add_argument("--keep-local", action="store_true",
+                   help="back up files that are behind the vault (an older version it holds) as the newest anyway")
     p.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
     p.add_argument("--after-pid", type=int, help=argparse.SUPPRESS)
 

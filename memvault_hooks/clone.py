@@ -67,7 +67,7 @@ def clone_vault(url: str, dest: str, branch: str, timeout: float) -> None:
             run_git(parent, "clone", "--quiet", "--template=", "--no-hardlinks", "--origin", "origin",
                     "--", url, tmp, timeout=timeout)
         except GitError as exc:
-            raise MemvaultError(f"cannot clone the vault from {url}: {exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else exc}") from None
+            raise MemvaultError(f"cannot clone the vault from {url}: {exc.reason}") from None
         _check_out(tmp, url, branch)
         vault = Vault(tmp, "", branch)
         vault.configure()

@@ -38,6 +38,12 @@ def problem(path: str, kind: str) -> str | None:
     return None
 
 
+def _said(msg: str) -> str:
+    """json's message without its own trailing "at" ("Unterminated string starting at"):
+    the position follows as "at line N column M"."""
+    return msg[:-3] if msg.endswith(" at") else msg
+
+
 def _json_problem(path: str) -> str | None:
     if os.stat(path).st_size > STREAM_ABOVE:
         try:
@@ -51,7 +57,7 @@ def _json_problem(path: str) -> str | None:
     except UnicodeDecodeError as exc:
         return f"not UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
-        return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return f"invalid JSON: {_said(exc.msg)} at line {exc.lineno} column {exc.colno}"
     return None
 
 
@@ -99,5 +105,5 @@ def _jsonl_problem(path: str) -> str | None:
             except UnicodeDecodeError as exc:
                 return f"line {number}: not UTF-8 ({exc.reason})"
             except json.JSONDecodeError as exc:
-                return f"invalid JSON Lines: line {number}: {exc.msg} at column {exc.colno}"
+                return f"invalid JSON Lines: line {number}: {_said(exc.msg)} at column {exc.colno}"
     return None

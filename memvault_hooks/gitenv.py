@@ -75,12 +75,51 @@ class Completed:
         self.stderr = stderr
 
 
+# Lines of git's stderr that say nothing about why it failed.
+_NOISE = ("hint:", "To ", "Done", "Cloning into", "remote: Counting", "remote: Compressing",
+          "remote: Enumerating", "remote: Total")
+# At most this much of git's own words goes into one message.
+REASON_MAX = 1000
+
+
+def reason(stderr: str, returncode: int) -> str:
+    """Everything git (and ssh, a credential helper, the server) said about a failure, on
+    one line: each message ("ssh: ...", "fatal: ...") its own part, the lines git wraps a
+    sentence over joined ("Please make sure you have the correct access rights / and the
+    repository exists."), hints and progress left out."""
+    parts: list[list[str]] = []
+    new_part = True
+    for raw in stderr.replace("\r", "\n").splitlines():
+        line = raw.strip()
+        if not line:
+            new_part = True
+            continue
+        if line.startswith(_NOISE):
+            continue
+        head = line.split(" ", 1)[0]
+        if new_part or (head.endswith(":") and len(head) > 1):
+            parts.append([line])
+            new_part = False
+        else:
+            parts[-1].append(line)
+    said: list[str] = []
+    for lines in parts:
+        joined = " ".join(lines)
+        if joined not in said:
+            said.append(joined)
+    text = ""
+    for sentence in said:
+        text += ("" if not text else " " if text.endswith(".") else "; ") + sentence
+    text = text or f"git exited {returncode}"
+    return text if len(text) <= REASON_MAX else "... " + text[-REASON_MAX:]
+
+
 class GitError(MemvaultError):
     def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
         self.returncode = returncode
         self.stderr = stderr
-        detail = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {returncode}"
-        super().__init__(f"git {' '.join(args[:2])} failed: {detail}")
+        self.reason = reason(stderr, returncode)
+        super().__init__(f"git {' '.join(args[:2])} failed: {self.reason}")
 
 
 def run_git(

@@ -1,6 +1,8 @@
 """The vault commit message (SPEC "Vault commits"): writing it, and reading it back."""
 from __future__ import annotations
 
+from memvault_hooks import triggers
+
 SUBJECT_PREFIX = "memvault: "
 TRAILER_TRIGGER = "Memvault-Trigger"
 TRAILER_HOST = "Memvault-Host"
@@ -21,7 +23,12 @@ class Parsed:
 
 def build(when: str, trigger: str, host: str, source_commit: str | None,
           files: list[tuple[str, str]]) -> str:
-    """`files` holds (path, change) pairs with change one of added/modified/deleted."""
+    """`files` holds (path, change) pairs with change one of added/modified/deleted.
+
+    Raises ValueError for a trigger that `triggers.valid` rejects: it goes into the
+    subject and a trailer line, where a newline or a space would break the message."""
+    if not triggers.valid(trigger):
+        raise ValueError(f"{trigger!r} is not a trigger name")
     counts = [f"{sum(1 for _, c in files if c == change)} {change}"
               for change in CHANGES if any(c == change for _, c in files)]
     lines = [f"{SUBJECT_PREFIX}{when} {trigger}: {', '.join(counts)}", ""]

@@ -17,8 +17,10 @@ import os
 import time
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import replay
+from memvault_hooks.behind import FLAG as BEHIND_FLAG
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.gitenv import run_git
 from memvault_hooks.replay import REPLAY_INDEX
@@ -192,9 +194,11 @@ def _push(vault: Vault, url: str, sha: str, clock: _Clock, env: dict[str, str]) 
     refused = [line for line in proc.stdout.decode(errors="replace").splitlines() if line.startswith("!")]
     if any(_moved(line) for line in refused):
         return False
-    reason = refused[0].split("\t")[-1] if refused else _reason(proc.stderr.decode(errors="replace"),
-                                                                proc.returncode)
-    raise RemoteError(reason)
+    said = proc.stderr.decode(errors="replace")
+    reasons = [refused[0].split("\t")[-1]] if refused else []
+    if said.strip() or not reasons:
+        reasons.append(gitenv.reason(said, proc.returncode))
+    raise RemoteError("; ".join(reasons))
 
 
 def _moved(line: str) -> bool:
@@ -203,13 +207,6 @@ def _moved(line: str) -> bool:
         return True  # non-fast-forward, fetch first
     return "[remote rejected]" in line and any(
         hint in line for hint in ("cannot lock ref", "failed to update ref", "but expected", "incorrect old value"))
-
-
-def _reason(text: str, returncode: int) -> str:
-    lines = [ln.strip() for ln in text.splitlines()
-             if ln.strip() and not ln.startswith(("hint:", "To ", "Done"))]
-    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-    return (fatal or lines or [f"git exited {returncode}"])[0]
 
 
 def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = None) -> str:
@@ -259,7 +256,9 @@ def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | Non
             import random
 
             time.sleep(random.uniform(0.5, 1.0) * min(BACKOFF * 2 ** attempt, 2.0))
-            target = integrated(vault, fetch(vault, url, clock.next(), env))
+            late: list[str] = []
+            target = integrated(vault, fetch(vault, url, clock.next(), env), late)
+            _flag_behind(vault, record, late)
         raise RemoteError(f"the remote kept refusing after {MAX_ATTEMPTS} attempts")
     except MemvaultError as exc:
         detail = str(exc)
@@ -271,7 +270,16 @@ def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | Non
 
 # --- integrating the remote's backups -----------------------------------------------------
 
-def integrated(vault: Vault, upstream: str) -> str:
+def _flag_behind(vault: Vault, record: dict[str, Any], paths: list[str]) -> None:
+    """Files the replay left out as behind the remote: no longer this machine's backups."""
+    prefix = f"{vault.subdir}/"
+    for path in paths:
+        entry = record["files"].get(path[len(prefix):] if path.startswith(prefix) else path)
+        if isinstance(entry, dict):
+            entry[BEHIND_FLAG] = True
+
+
+def integrated(vault: Vault, upstream: str, behind: list[str] | None = None) -> str:
     """The commit that holds the remote's backups and then the local ones on top.
 
     It is `upstream` itself when nothing local is missing there, HEAD when the remote has
@@ -283,7 +291,7 @@ def integrated(vault: Vault, upstream: str) -> str:
         return upstream
     if _is_ancestor(vault, upstream, head):
         return head
-    return replay.replay(vault, head, upstream)
+    return replay.replay(vault, head, upstream, behind)
 
 
 def integrate(vault: Vault, upstream: str) -> str:

@@ -22,8 +22,13 @@ MERGE_TRIGGER = "merge"
 ZERO = "0" * 40
 
 
-def replay(vault: Vault, head: str, upstream: str) -> str:
-    """The commit holding `upstream` and then the local backups since the merge base."""
+def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = None) -> str:
+    """The commit holding `upstream` and then the local backups since the merge base.
+
+    A local backup that *adds* a file (this machine's first backup of it, made before its
+    vault knew the remote's history) with content that is an older version the remote
+    holds is left out: the remote's newest version stays the newest (SPEC "Joining a shared
+    vault"). Such paths are appended to `behind`."""
     proc = run_git(vault.path, "merge-base", head, upstream, check=False)
     base = proc.stdout.decode().strip() or None if proc.returncode == 0 else None
     lines = vault.git("rev-list", "--reverse", "--topo-order", "--parents", head,
@@ -40,9 +45,13 @@ def replay(vault: Vault, head: str, upstream: str) -> str:
                 message.TRAILER_TRIGGER) == MERGE_TRIGGER:
             continue  # it only put a remote backup back: the remote holds that (or newer) already
         changes = _changes(vault, commit, parents[0] if parents else None)
+        stale = [path for path, _, blob, added in changes if added and _older_upstream(vault, upstream, path, blob)]
+        if stale and behind is not None:
+            behind.extend(p for p in stale if p not in behind)
+        changes = [change for change in changes if change[0] not in stale]
         if not changes:
             continue
-        for path, _, _ in changes:
+        for path, _, _, _ in changes:
             local_times[path] = _commit_time(env)
         new_tree = _apply(vault, changes, index_env)
         if new_tree == tree:
@@ -67,8 +76,19 @@ def replay(vault: Vault, head: str, upstream: str) -> str:
     return tip
 
 
-def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, str, str]]:
-    """(path, mode, blob) a commit set against its first parent; mode '0' = deleted."""
+def _older_upstream(vault: Vault, upstream: str, path: str, blob: str) -> bool:
+    """`blob` is a version of `path` in `upstream`'s history, but not the one at its tip."""
+    proc = run_git(vault.path, "rev-parse", "--verify", "-q", f"{upstream}:{path}", check=False)
+    latest = proc.stdout.decode().strip() if proc.returncode == 0 else None
+    if latest is None or latest == blob:
+        return False
+    out = vault.git("log", "--format=", "--raw", "--no-abbrev", "--no-renames", "--full-history",
+                    upstream, "--", path).decode(errors="replace")
+    return any(line.startswith(":") and line.split("\t", 1)[0].split()[3:4] == [blob] for line in out.splitlines())
+
+
+def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, str, str, bool]]:
+    """(path, mode, blob, added) a commit set against its first parent; mode '0' = deleted."""
     args = [parent, commit] if parent else ["--root", commit]
     out = vault.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", *args)
     fields = out.split(b"\0")
@@ -78,9 +98,9 @@ def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, s
         meta = fields[i][1:].decode().split()
         path = fields[i + 1].decode("utf-8", errors="surrogateescape")
         if meta[4].startswith("D"):
-            changes.append((path, "0", ZERO))
+            changes.append((path, "0", ZERO, False))
         else:
-            changes.append((path, meta[1], meta[3]))
+            changes.append((path, meta[1], meta[3], meta[4].startswith("A")))
         i += 2
     return changes
 
@@ -117,9 +137,9 @@ def _remote_times(vault: Vault, base: str | None, upstream: str, paths: set[str]
     return times
 
 
-def _apply(vault: Vault, changes: list[tuple[str, str, str]], index_env: dict[str, str]) -> str:
+def _apply(vault: Vault, changes: list[tuple[str, str, str, bool]], index_env: dict[str, str]) -> str:
     info = b"".join(f"{mode} {blob}\t{path}".encode("utf-8", errors="surrogateescape") + b"\0"
-                    for path, mode, blob in changes)
+                    for path, mode, blob, _ in changes)
     vault.git("update-index", "-z", "--index-info", input=info, env=index_env)
     return vault.git("write-tree", env=index_env).decode().strip()
 
@@ -134,7 +154,7 @@ def _take_remote(vault: Vault, tip: str, tree: str, upstream: str, paths: list[s
             meta, _, name = record.partition(b"\t")
             mode, _, blob = meta.decode().split()
             at_remote[name.decode("utf-8", errors="surrogateescape")] = (mode, blob)
-    changes = [(p, *at_remote.get(p, ("0", ZERO))) for p in paths]
+    changes = [(p, *at_remote.get(p, ("0", ZERO)), False) for p in paths]
     new_tree = _apply(vault, changes, index_env)
     if new_tree == tree:
         return tip

@@ -155,16 +155,25 @@ class Restore:
         self.trigger = trigger
         self.out = out
         self.painter = Painter()
+        self.wrote = False   # whether the vault got backups the remote has yet to receive
 
     def run(self, choose: Callable[[History], Version]) -> int:
         if not os.path.isdir(os.path.join(self.cfg.vault_path, ".git")):
             raise NoVersion(f"there is no vault at {self.cfg.vault_path} yet, so nothing to restore")
+        push_error = None
         try:
             with file_lock.locked(self.cfg.vault_path, backup.LOCK_TIMEOUT):
                 code = self._locked(choose)
+                # The live files are written: only now the network, once, bounded by vault.timeout
+                # (by the pending backup's sync instead, when a hook left one: it pushes anyway).
+                if self.wrote and file_lock.read_pending(self.cfg.vault_path) is None:
+                    push_error = backup.push_now(self.cfg)
         except file_lock.LockTimeout as exc:
             raise MemvaultError(f"{exc}; nothing restored") from None
-        self._run_pending()
+        push_error = self._run_pending() or push_error
+        if push_error:
+            raise MemvaultError(f"the restore is done (the files are written and backed up locally), "
+                                f"but {push_error}; `memvault status` shows them as push pending")
         return code
 
     def _locked(self, choose: Callable[[History], Version]) -> int:
@@ -196,7 +205,9 @@ class Restore:
                 self._write_live(item)
                 written.add(item.rel)
         finally:  # record what was written, even when a later file stopped the restore
-            after = backup.sync_once(self.cfg, self.trigger, unvalidated=written)
+            self.wrote = True
+            after = backup.sync_once(self.cfg, self.trigger, unvalidated=written, keep_local=written,
+                                     push=False)
             for err in after.errors:
                 sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
         replaced = sum(1 for item in todo if item.live_blob is not None)
@@ -209,7 +220,9 @@ class Restore:
 
     def _back_up_live(self, todo: list[Item]) -> str:
         """Back the live content up as it is; the rev that holds it. Nothing written on failure."""
-        result = backup.sync_once(self.cfg, "pre-restore", unvalidated={item.rel for item in todo})
+        rels = {item.rel for item in todo}
+        self.wrote = True
+        result = backup.sync_once(self.cfg, "pre-restore", unvalidated=rels, keep_local=rels, push=False)
         vault = backup.vault_of(self.cfg)
         tip = vault.tip_blobs()
         for item in todo:
@@ -237,14 +250,17 @@ class Restore:
             raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
         write_atomic(item.target, item.data)
 
-    def _run_pending(self) -> None:
-        """A hook that fired while we held the lock left its work pending: do it now."""
-        marker = os.path.join(self.cfg.vault_path, file_lock.PENDING_NAME)
-        if self.dry_run or not os.path.exists(marker):
-            return
+    def _run_pending(self) -> str | None:
+        """A hook that fired while we held the lock left its work pending: do it now (its
+        sync pushes what waits). Why the backups still wait, or None."""
+        if self.dry_run:
+            return None
+        pending = file_lock.read_pending(self.cfg.vault_path)  # file_lock owns the marker's format
+        if pending is None:
+            return None
         try:
-            with open(marker, encoding="utf-8", errors="replace") as f:
-                trigger = f.read().strip() or "pending"
-            backup.run_locked(self.cfg, trigger)
+            result = backup.run_locked(self.cfg, pending[0])
         except Exception as exc:  # the restore itself is done; the next run catches up
             sys.stderr.write(f"memvault: a pending backup did not run: {exc}\n")
+            return None
+        return "; ".join(result.errors) or None

@@ -153,3 +153,76 @@ class LoopbackServer:
 
 AUTH_REPLY = (b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"vault\"\r\n"
               b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+# --- two machines joining one vault (SPEC "Joining a shared vault") -----------------------
+
+def home_env(base: Path, name: str) -> dict[str, str]:
+    """The environment of a machine of its own: its own HOME and XDG folders."""
+    import os
+
+    home = base / f"home-{name}"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[user]\n\tname = Tester\n\temail = tester@example.invalid\n"
+                                     "[init]\n\tdefaultBranch = main\n")
+    env = dict(os.environ, HOME=str(home))
+    for var, sub in (("XDG_DATA_HOME", ".local/share"), ("XDG_STATE_HOME", ".local/state"),
+                     ("XDG_CACHE_HOME", ".cache"), ("XDG_CONFIG_HOME", ".config")):
+        env[var] = str(home / sub)
+    return env
+
+
+def join(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`memvault init` in a cloned project whose config names `vault.remote`, as a user
+    runs it (README "Second machine"); both machines of `Joined` start with it. Once
+    `memvault allow` exists, `project.run("allow", env=env)` goes here, first."""
+    return project.run("init", env=env)
+
+
+class Joined:
+    """Machine A backed memory.json up as v1, v2, v3 to `remote`; machine B holds a clone
+    of the project whose committed memory.json is v1 (and a file the vault never saw)."""
+
+    def __init__(self, base: Path) -> None:
+        self.remote = bare_remote(base)
+        self.env_a = home_env(base, "a")
+        self.env_b = home_env(base, "b")
+        upstream = base / "upstream"
+        upstream.mkdir()
+        git(upstream, "init", "-q", "-b", "main")
+        (upstream / "memory.json").write_text(self.version(1))
+        (upstream / ".memvault.yaml").write_text(f"version: 1\nvault:\n  remote: {json.dumps(str(self.remote))}\n")
+        git(upstream, "add", "memory.json", ".memvault.yaml")
+        git(upstream, "commit", "-q", "-m", "a project with its agent's memory")
+        self.a = self._clone(base, upstream, "a", self.env_a)
+        for n in (1, 2, 3):
+            self.a.write("memory.json", self.version(n))
+            proc = self.a.sync(env=self.env_a) if n > 1 else join(self.a, self.env_a)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            if n == 1:
+                proc = self.a.sync(env=self.env_a)
+                assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert tip_content(self.remote, "memory.json") == self.version(3)
+        self.b = self._clone(base, upstream, "b", self.env_b)
+        self.b.write("gpt4o_memories.json", '{"only": "on machine B"}\n')
+
+    @staticmethod
+    def version(n: int) -> str:
+        return json.dumps({"version": n, "facts": [f"fact {i}" for i in range(n)]}) + "\n"
+
+    @staticmethod
+    def _clone(base: Path, upstream: Path, name: str, env: dict[str, str]) -> Project:
+        root = base / f"machine-{name}"
+        git(base, "clone", "-q", str(upstream), str(root))
+        data = Path(env["XDG_DATA_HOME"]) / "memvault" / "vaults"
+        return Project(root, data)  # the vault is the default one under this machine's data dir
+
+    def vault_b(self) -> Path:
+        """B's vault (the default path, found once `init` made it)."""
+        found = [p for p in self.b.vault.iterdir() if (p / ".git").exists()]
+        assert len(found) == 1, found
+        return found[0]
+
+    def status_b(self) -> dict[str, object]:
+        proc = self.b.run("status", "--json", env=self.env_b)
+        return json.loads(proc.stdout)  # type: ignore[no-any-return]

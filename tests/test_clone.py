@@ -117,3 +117,12 @@ def test_clone_beside_a_held_vault_lock_keeps_that_lock(project: Project, tmp_pa
     assert (dest / "rAgentShared" / "memory.json").read_bytes() == (project.root / "memory.json").read_bytes()
     assert not (dest / ".git" / RESET_MARKER).exists()
     assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]
+
+
+def test_clone_failure_keeps_ssh_and_git_words(tmp_path: Path) -> None:
+    with pytest.raises(MemvaultError) as caught:
+        clone_vault("ssh://nohost.invalid/x.git", str(tmp_path / "vault"), "main", 30)
+    said = str(caught.value)
+    assert "cannot clone the vault from ssh://nohost.invalid/x.git" in said
+    assert "Could not resolve hostname nohost.invalid" in said and "and the repository exists." in said
+    assert not (tmp_path / "vault").exists()

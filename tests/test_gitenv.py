@@ -86,3 +86,23 @@ def test_real_post_commit_hook_in_linked_worktree(project: Project, tmp_path: Pa
     message = git(vault, "log", "-1", "--format=%B")
     assert "Memvault-Trigger: post-commit" in message
     assert f"Memvault-Source-Commit: {head}" in message
+
+
+def test_git_error_keeps_every_line_that_matters(tmp_path: Path) -> None:
+    """ssh's own line and git's whole sentence, not only stderr's last line."""
+    try:
+        gitenv.run_git(str(tmp_path), "clone", "--quiet", "--", "ssh://nohost.invalid/x.git",
+                       str(tmp_path / "dest"), timeout=30)
+    except gitenv.GitError as exc:
+        said = str(exc)
+    else:
+        raise AssertionError("a clone from an unresolvable host succeeded")
+    assert said.startswith("git clone --quiet failed: ssh: Could not resolve hostname nohost.invalid"), said
+    assert ("fatal: Could not read from remote repository. Please make sure you have the correct access "
+            "rights and the repository exists.") in said
+    assert "\n" not in said and "Cloning into" not in said
+
+
+def test_reason_of_nothing_said_names_the_exit_code() -> None:
+    assert gitenv.reason("", 128) == "git exited 128"
+    assert gitenv.reason("hint: try again\n", 1) == "git exited 1"

@@ -114,3 +114,29 @@ def test_an_unpushed_merge_commit_is_not_replayed_as_a_local_backup(tmp_path: Pa
     new = replay.replay(vault, first, round7)  # the push of `first` was refused: again
     assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "theirs, round 7"
     assert git(Path(repo), "show", f"{new}:rAgentShared/other.json") == "ours"
+
+
+def test_a_first_local_backup_of_an_older_remote_version_is_left_out(tmp_path: Path) -> None:
+    """Unrelated histories (this machine's vault began before it could clone): a file the
+    local side *adds* with content the remote held before its newest is behind, not newest."""
+    repo = tmp_path / "vault"
+    git(tmp_path, "init", "-q", "-b", "theirs", str(repo))
+    for n, when in ((1, 1_000), (2, 2_000), (3, 3_000)):
+        theirs = _commit(repo, {"memory.json": f"v{n}"}, when, f"their v{n}")
+    git(repo, "checkout", "-q", "--orphan", "main")
+    git(repo, "rm", "-q", "-r", "--cached", ".")
+    for path in (repo / "rAgentShared").iterdir():
+        path.unlink()
+    ours = _commit(repo, {"memory.json": "v1", "notes.json": "ours"}, 9_000, "our first backup")
+    late: list[str] = []
+    new = replay.replay(Vault(str(repo), "rAgentShared", "main"), ours, theirs, late)
+    assert late == ["rAgentShared/memory.json"]
+    assert git(repo, "show", f"{new}:rAgentShared/memory.json") == "v3"  # the newest stays the tip
+    assert git(repo, "show", f"{new}:rAgentShared/notes.json") == "ours"  # never seen there: kept
+    # Content the remote never held is this machine's newer backup, as before.
+    git(repo, "checkout", "-q", "-f", "main")
+    ours = _commit(repo, {"memory.json": "v9"}, 9_500, "our edit")
+    late = []
+    new = replay.replay(Vault(str(repo), "rAgentShared", "main"), ours, theirs, late)
+    assert late == ["rAgentShared/memory.json"]  # the first backup (v1) still is; the edit is not
+    assert git(repo, "show", f"{new}:rAgentShared/memory.json") == "v9"

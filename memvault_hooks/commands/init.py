@@ -6,10 +6,13 @@ import argparse
 import os
 
 from memvault_hooks import backup
+from memvault_hooks import behind
 from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks import file_lock
+from memvault_hooks import logs
 from memvault_hooks import sources
+from memvault_hooks import state
 from memvault_hooks.errors import MemvaultError
 
 TEMPLATE = """\
@@ -85,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"memvault: wrote {target}")
     cfg = config.from_args(args.directory, target if args.config else None)
     unreachable = None
+    cloned = False
     with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
         if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
             from memvault_hooks import clone
@@ -93,13 +97,19 @@ def run(args: argparse.Namespace) -> int:
                 clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
                 if backup.vault_of(cfg).head() is not None:
                     print(f"memvault: cloned the vault from {cfg.remote}")
+                    cloned = True
                 else:
                     print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
             except MemvaultError as exc:
                 unreachable = exc
+                logs.error(cfg.error_log, f"init: {exc}")
         vault_obj = backup.ensure_vault(cfg)
         if cfg.remote:
             backup.set_remote(vault_obj, cfg.remote)
+        if cloned:
+            late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
+            if late:
+                print(f"memvault: {behind.advice(late)}")
     print(f"memvault: vault ready at {cfg.vault_path}")
     print("\n".join(plan(cfg)))
     if unreachable is not None:

@@ -14,9 +14,11 @@ import shutil
 
 from memvault_hooks import clone
 from memvault_hooks import config
+from memvault_hooks import logs
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 from memvault_hooks.restorer import Restore
+from memvault_hooks.vault import Vault
 from memvault_hooks.versionarg import Choice
 
 
@@ -38,7 +40,7 @@ def _prepare_place(path: str, url: str) -> bool:
         if not clone.has_history(path) and clone.is_empty_place(path, also=frozenset({".git"})):
             shutil.rmtree(path)  # an empty vault, as `memvault init` makes it: nothing to lose
             return False
-        said = f"cloned from {origin}" if origin else "with no remote"
+        said = f"its origin is {origin}" if origin else "it has no remote"
         raise MemvaultError(
             f"vault.path {path} is already a git repository ({said}) with its own history; "
             "recover clones into an empty place: move that folder away or set vault.path "
@@ -56,10 +58,23 @@ def run(args: argparse.Namespace) -> int:
     if not url or url.startswith("-"):
         raise UsageError(f"--from {args.from_!r}: give the URL (or path) of the vault's remote")
     cfg = config.from_args(args.directory, args.config)
-    if _prepare_place(cfg.vault_path, url):
+    try:
+        reused = _prepare_place(cfg.vault_path, url)
+        if not reused:
+            clone.clone_vault(url, cfg.vault_path, cfg.branch, cfg.timeout)
+    except MemvaultError as exc:
+        logs.error(cfg.error_log, f"recover --from {url}: {exc}")
+        raise
+    if Vault(cfg.vault_path, cfg.subdir, cfg.branch).head() is None:
+        if not reused:
+            shutil.rmtree(cfg.vault_path, ignore_errors=True)  # nothing in it: leave no vault behind
+        first = ("" if cfg.remote and _same_remote(cfg.remote, url)
+                 else f"set vault.remote: {clone.local_url(url)} in .memvault.yaml, then ")
+        raise MemvaultError(f"the vault at {url} holds no backup yet, so there is nothing to recover; "
+                            f"if this machine is the first to back up there, {first}run `memvault sync`")
+    if reused:
         print(f"memvault: using the vault already cloned from {url} at {cfg.vault_path}")
     else:
-        clone.clone_vault(url, cfg.vault_path, cfg.branch, cfg.timeout)
         print(f"memvault: cloned the vault from {url} into {cfg.vault_path}")
     if cfg.remote is None or not _same_remote(cfg.remote, url):
         print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from memvault_hooks import backup
+from memvault_hooks import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
 from memvault_hooks import sources
@@ -41,10 +42,14 @@ def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
 def collect(cfg: config.Config) -> dict[str, Any]:
     record = state.load(cfg.vault_path)
     schedule = cron.installed_schedule(cfg)
+    vault = backup.vault_of(cfg)
+    behind_now = behind.live_files_behind(cfg.source_dir, cfg.files, vault, record)
     report = {
         "ok": False,
         "last_sync": state.last_success(cfg.vault_path, record),
-        "changed": changed_paths(cfg, record),
+        # A behind file differs from the tip too, but a sync will not take it: not "changed".
+        "changed": [rel for rel in changed_paths(cfg, record) if rel not in behind_now],
+        "behind": behind_now,
         "push_pending": record.get("push_pending", 0),
         "hooks_installed": install_hooks.installed(cfg.project),
         "cron_installed": schedule is not None,
@@ -127,6 +132,7 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
         ("ok", painter.green("yes") if report["ok"] else painter.red("NO")),
         ("last sync", last or "never"),
         ("changed", ", ".join(report["changed"]) or "nothing since the last backup"),
+        ("behind", ", ".join(report["behind"]) or "none"),
         ("push pending", str(report["push_pending"] or 0)),
         ("hooks installed", _yes_no(report["hooks_installed"])),
         ("cron installed", _yes_no(report["cron_installed"])),
@@ -136,6 +142,8 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     lines = [f"{painter.bold(f'{name:16}')} {value}" for name, value in rows]
     lines += [painter.red(f"! {problem}") for problem in report["problems"]]
     lines += [painter.yellow(f"warning: {warning}") for warning in report["warnings"]]
+    if report["behind"]:
+        lines.append(painter.yellow(f"note: {behind.advice(report['behind'])}"))
     return lines
 
 

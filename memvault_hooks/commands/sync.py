@@ -23,6 +23,7 @@ class Options:
         self.config = config
         self.trigger = "manual"
         self.quiet = False
+        self.keep_local = False
         self.lock_fd: int | None = None
         self.after_pid: int | None = None
 
@@ -34,8 +35,8 @@ def _options(directory: str | None, explicit: str | None, rest: list[str]) -> Op
     while i < len(rest):
         flag = rest[i]
         value = rest[i + 1] if i + 1 < len(rest) else ""
-        if flag == "--quiet":
-            options.quiet = True
+        if flag in ("--quiet", "--keep-local"):
+            setattr(options, flag[2:].replace("-", "_"), True)
             i += 1
             continue
         if flag == "--trigger" and triggers.valid(value) and not value.startswith("-"):
@@ -57,7 +58,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     config = fastpath.cached_config(dirs.find_project(directory), explicit)
     if config is None:
         return None  # the configuration is read, validated and cached on the full path
-    if options.lock_fd is None and fastpath.nothing_changed(config):
+    if options.lock_fd is None and not options.keep_local and fastpath.nothing_changed(config):
         fastpath.record_no_change(config, options.trigger, options.quiet)
         if not options.quiet:
             if not fastpath.tracks_files(config):
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace | Options) -> int:
         trigger = pending[0] if pending else trigger
     try:
         with Progress("sync", enabled=not args.quiet) as shown:
-            result = backup.run_locked(cfg, trigger, args.lock_fd, shown, quiet=args.quiet)
+            result = backup.run_locked(cfg, trigger, args.lock_fd, shown, keep_local=args.keep_local,
+                                       quiet=args.quiet)
     except file_lock.LockTimeout as exc:
         backup.record_failure(cfg, args.trigger, str(exc))
         raise MemvaultError(str(exc)) from None
@@ -121,13 +123,19 @@ def run(args: argparse.Namespace | Options) -> int:
         raise MemvaultError(reason) from None
     for err in result.errors:
         sys.stderr.write(f"memvault: {err}\n")
+    # Behind files need the user: said on every run shown, and once by a quiet one (cron mails it).
+    told = result.newly_behind if args.quiet else result.behind
+    if told:
+        from memvault_hooks import behind
+
+        sys.stderr.write(f"memvault: {behind.advice(sorted(set(told)))}\n")
     if not args.quiet:
         if result.commit:
             listed = ", ".join(f"{change} {path}" for path, change in result.changes)
             print(f"memvault: backed up {listed} as {result.commit[:12]} in {cfg.vault_path}")
-        elif result.found or result.errors:
-            print("memvault: nothing to back up")
-        else:
+        elif result.found and not result.errors:
+            print("memvault: nothing else to back up" if result.behind else "memvault: nothing to back up")
+        elif not result.errors:
             from memvault_hooks import sources
 
             print(f"memvault: nothing to back up: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}")

@@ -23,6 +23,7 @@ from memvault_hooks import backup
 from memvault_hooks import config
 from memvault_hooks import file_lock
 from memvault_hooks import formats
+from memvault_hooks import logs
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.config import Config
@@ -148,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.from_args(args.directory, args.config)
     rows = collect(cfg)
     ok = all(row["ok"] for row in rows)
+    for row in rows:
+        if not row["ok"]:
+            logs.error(cfg.error_log, f"verify: {row['name']}: {row['detail']}")
     if args.json:
         print(json.dumps({"ok": ok, "checks": rows}, indent=2))
     else:

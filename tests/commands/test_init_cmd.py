@@ -6,8 +6,10 @@ from pathlib import Path
 
 import yaml
 
+from remote_support import Joined
 from remote_support import bare_remote
 from remote_support import git_daemon  # noqa: F401  (fixture)
+from remote_support import join
 from remote_support import machine
 from remote_support import status
 from remote_support import tip_content
@@ -171,3 +173,28 @@ def test_init_and_sync_with_no_memory_file_say_what_was_looked_for(tmp_path: Pat
         assert "no memory file found in " + str(project) in out
         assert "memory.json, " in out and "MEMORY.md" in out
         assert f"under `files` in {config_file}" in out
+
+
+def test_init_that_clones_names_the_files_behind_the_vault(tmp_path: Path) -> None:
+    w = Joined(tmp_path)
+    w.b.write("gpt4o_memories.json", '{"new": "content the vault never saw"}\n')
+    proc = join(w.b, w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "cloned the vault" in proc.stdout
+    behind_lines = [line for line in proc.stdout.splitlines() if "behind the vault" in line]
+    assert len(behind_lines) == 1 and behind_lines[0].startswith("memvault: memory.json is behind"), proc.stdout
+    assert "gpt4o_memories.json" not in behind_lines[0]  # never seen: backed up as usual, not behind
+    assert "memvault restore memory.json" in behind_lines[0]
+
+
+def test_init_writes_a_failed_clone_with_git_words_to_the_error_log(tmp_path: Path) -> None:
+    from memvault_hooks import config
+
+    url = str(tmp_path / "not-a-repo.git")
+    b = make_project(tmp_path)
+    (b.root / ".memvault.yaml").unlink()
+    proc = b.run("init", "--vault", str(b.vault), "--remote", url)
+    assert proc.returncode == 1
+    assert f"repository '{url}' does not exist" in proc.stderr, proc.stderr
+    logged = Path(config.from_args(str(b.root), None).error_log).read_text()
+    assert "init: cannot clone the vault" in logged and "does not exist" in logged

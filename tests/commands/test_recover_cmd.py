@@ -3,6 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from remote_support import Joined
+from remote_support import join
+from remote_support import tip_content
 from support import Project
 from support import git
 from vault_support import commit_time
@@ -123,3 +126,62 @@ def test_recover_from_an_empty_remote_has_nothing(tmp_path: Path) -> None:
     fresh = _fresh(tmp_path)
     proc = fresh.run("recover", "--from", str(remote))
     assert proc.returncode == 1 and "no backup yet" in proc.stderr
+
+
+def test_recover_from_an_empty_remote_leaves_no_vault_and_says_what_to_do(tmp_path: Path) -> None:
+    remote = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    fresh = _fresh(tmp_path)
+    proc = fresh.run("recover", "--from", str(remote))
+    assert proc.returncode == 1
+    assert "holds no backup yet" in proc.stderr and "nothing to recover" in proc.stderr
+    assert f"set vault.remote: {remote} in .memvault.yaml, then run `memvault sync`" in proc.stderr
+    assert not fresh.vault.exists()  # no vault whose origin differs from the configuration
+    # With vault.remote already naming it, the advice is the sync alone.
+    fresh.config(f"version: 1\nvault:\n  path: {fresh.vault}\n  remote: {json.dumps(str(remote))}\n")
+    proc = fresh.run("recover", "--from", str(remote))
+    assert proc.returncode == 1 and "set vault.remote" not in proc.stderr
+    assert "run `memvault sync`" in proc.stderr
+
+
+def test_recover_names_the_origin_of_a_vault_it_did_not_clone(project: Project, tmp_path: Path) -> None:
+    make_versions(project, 1)
+    git(project.vault, "remote", "add", "origin", str(tmp_path / "elsewhere.git"))
+    proc = project.run("recover", "--from", str(tmp_path / "other.git"))
+    assert proc.returncode == 1
+    assert f"its origin is {tmp_path / 'elsewhere.git'}" in proc.stderr and "cloned from" not in proc.stderr
+
+
+def test_a_failed_clone_keeps_git_and_ssh_words_and_is_logged(tmp_path: Path) -> None:
+    fresh = _fresh(tmp_path)
+    proc = fresh.run("recover", "--from", "ssh://nohost.invalid/x.git")
+    assert proc.returncode == 1
+    said = proc.stderr
+    assert "ssh: Could not resolve hostname nohost.invalid" in said, said
+    assert "fatal: Could not read from remote repository." in said
+    assert "Please make sure you have the correct access rights and the repository exists." in said
+    logged = _error_log(fresh)
+    assert "recover --from ssh://nohost.invalid/x.git" in logged and "Could not resolve hostname" in logged
+    proc = fresh.run("recover", "--from", str(tmp_path / "no-such.git"))
+    assert proc.returncode == 1 and "does not exist" in proc.stderr
+    assert "no-such.git" in _error_log(fresh)
+
+
+def test_recover_on_a_machine_with_a_behind_file_brings_the_newest(tmp_path: Path) -> None:
+    w = Joined(tmp_path)
+    assert join(w.b, w.env_b).returncode == 0
+    assert w.b.sync(env=w.env_b).returncode == 0
+    proc = w.b.run("recover", "--from", str(w.remote), env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "using the vault already cloned" in proc.stdout
+    assert "already as in that backup" not in proc.stdout
+    assert (w.b.root / "memory.json").read_text() == Joined.version(3)
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    assert w.status_b()["behind"] == []
+
+
+def _error_log(project: Project) -> str:
+    from memvault_hooks import config
+
+    path = Path(config.from_args(str(project.root), None).error_log)
+    return path.read_text() if path.exists() else ""

@@ -3,9 +3,16 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import time
 from pathlib import Path
 
+from remote_support import Joined
+from remote_support import LoopbackServer
+from remote_support import join
+from remote_support import set_remote
+from remote_support import tip_content
+from support import MEMVAULT
 from support import Project
 from support import git
 from vault_support import blob
@@ -194,3 +201,60 @@ def test_restore_of_a_misspelt_file_suggests_the_known_one(project: Project) -> 
     assert (project.root / "memory.json").read_bytes() == before
     proc = project.run("restore", "notes.json")
     assert proc.returncode == 1 and "did you mean" not in proc.stderr
+
+
+# --- the network comes last (issue 11 point 8) ----------------------------------------------
+
+def test_restore_writes_before_any_network_call_and_pushes_once(project: Project) -> None:
+    """Against a remote that accepts connections and never answers: the live file is fixed
+    within a second or two, then one push, bounded by vault.timeout, fails; exit 1 (the
+    restore itself is done: said so), and `status` shows the backups as push pending."""
+    first, _ = make_versions(project, 2)
+    server = LoopbackServer(None)
+    try:
+        set_remote(project, f"http://127.0.0.1:{server.port}/x.git", timeout=5)
+        live = project.root / "memory.json"
+        live.write_text("{broken")
+        started = time.monotonic()
+        proc = subprocess.Popen([*MEMVAULT, "restore", "memory.json", "--rev", first], cwd=project.root,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        fixed_after = None
+        while proc.poll() is None and time.monotonic() - started < 60:
+            if fixed_after is None and live.read_text() == memory(0):
+                fixed_after = time.monotonic() - started
+            time.sleep(0.02)
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    assert fixed_after is not None and fixed_after < 2.5, (fixed_after, out, err)
+    assert live.read_text() == memory(0)
+    assert proc.returncode == 1, out + err
+    assert "restored 1 file(s)" in out
+    assert "the restore is done" in err and "timed out after 5s" in err and "push pending" in err
+    assert server.requests == 1  # one push: not one before the write and one after
+    assert took < 5 + 4, took  # one vault.timeout, not two
+    report = json.loads(project.run("status", "--json").stdout)
+    assert report["push_pending"] == len(revs(project)) == 4  # never pushed: 2 versions, pre-restore, restore
+    assert blob(project, "HEAD~1", "memory.json") == b"{broken"  # the live content, kept first
+
+
+# --- joining a shared vault (issue 11 point 1) ----------------------------------------------
+
+def test_restore_brings_a_behind_file_up_to_date(tmp_path: Path) -> None:
+    w = Joined(tmp_path)
+    assert join(w.b, w.env_b).returncode == 0
+    assert w.b.sync(env=w.env_b).returncode == 0
+    assert w.status_b()["behind"] == ["memory.json"]
+    proc = w.b.run("restore", "memory.json", env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (w.b.root / "memory.json").read_text() == Joined.version(3)
+    assert w.status_b()["behind"] == []
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(3)
+    again = w.b.sync(env=w.env_b)
+    assert again.returncode == 0 and "behind" not in again.stderr
+    # From now on it is this machine's file: an edit is backed up as usual.
+    w.b.write("memory.json", Joined.version(4))
+    assert w.b.sync(env=w.env_b).returncode == 0
+    assert tip_content(w.remote, "memory.json") == Joined.version(4)

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from cron_support import cron_daemon
 from cron_support import daemon_running
 from cron_support import saved_crontab  # noqa: F401  (fixture)
 from memvault_hooks import state
+from remote_support import Joined
+from remote_support import join
 from support import Project
 
 BY_HAND = "backups run only by hand: run `memvault install-hooks` or `memvault cron install`"
@@ -118,3 +122,20 @@ def test_status_bad_schedule_is_a_config_error(project: Project) -> None:
     project.config(f"version: 1\nschedule: '*/0 * * * *'\nvault:\n  path: {project.vault}\n")
     proc = project.run("status")
     assert proc.returncode == 2 and "schedule" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_status_lists_a_file_behind_the_shared_vault(tmp_path: Path) -> None:
+    w = Joined(tmp_path)
+    assert join(w.b, w.env_b).returncode == 0
+    assert w.b.sync(env=w.env_b).returncode == 0
+    report = w.status_b()
+    assert report["behind"] == ["memory.json"]
+    assert report["changed"] == []  # a sync will not take it: not "run memvault sync"
+    assert report["ok"] is True, report["problems"]
+    table = w.b.run("status", env=w.env_b).stdout
+    assert re.search(r"^behind\s+memory\.json$", table, re.M), table
+    assert "memvault restore memory.json" in table and "sync --keep-local" in table
+    # Edited on B since: its own new content, no longer behind (a sync backs it up).
+    w.b.write("memory.json", Joined.version(9))
+    report = w.status_b()
+    assert report["behind"] == [] and report["changed"] == ["memory.json"]

@@ -6,6 +6,10 @@ import stat
 from pathlib import Path
 
 from memvault_hooks import state as vault_state
+from remote_support import Joined
+from remote_support import join
+from remote_support import tip_content
+from remote_support import versions
 from support import DATA
 from support import Project
 from support import git
@@ -278,3 +282,109 @@ def test_sync_outside_a_git_repository_without_config_exits_2_and_creates_nothin
     assert memvault("init", "--vault", str(tmp_path / "v"), cwd=folder).returncode == 0
     proc = memvault("sync", cwd=folder)
     assert proc.returncode == 0 and "backed up added memory.json" in proc.stdout, proc.stderr
+
+
+# --- joining a shared vault (issue 11 point 1) ----------------------------------------------
+
+def test_second_machine_with_a_stale_copy_leaves_the_newest_at_the_tip(tmp_path: Path) -> None:
+    """Machine A backed up v1, v2, v3; machine B clones the project (memory.json is v1 there)
+    and runs the quick start's `init && sync`: the remote's tip still holds v3."""
+    w = Joined(tmp_path)
+    init = join(w.b, w.env_b)
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "memory.json is behind the vault" in init.stdout, init.stdout  # init names it
+    proc = w.b.sync(env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "memory.json is behind the vault" in proc.stderr
+    assert "memvault restore memory.json" in proc.stderr and "memvault sync --keep-local" in proc.stderr
+    assert "added gpt4o_memories.json" in proc.stdout  # live content the vault never saw: backed up
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    assert tip_content(w.remote, "gpt4o_memories.json") == '{"only": "on machine B"}\n'
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(3)
+    assert versions(w.remote, "memory.json") == [Joined.version(n) for n in (1, 2, 3)]  # no v1 on top
+    assert (w.b.root / "memory.json").read_text() == Joined.version(1)  # a sync never writes it
+    # Again (the no-change path) and with a touched file: still left out, still v3 at the tip.
+    assert w.b.sync(env=w.env_b).returncode == 0
+    os.utime(w.b.root / "memory.json")
+    again = w.b.sync(env=w.env_b)
+    assert again.returncode == 0 and "memory.json is behind" in again.stderr, again.stderr
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    log = (Path(w.env_b["XDG_STATE_HOME"]) / "memvault").rglob("sync.log")
+    assert any("left out (behind the vault): memory.json" in p.read_text() for p in log)
+
+
+def test_keep_local_backs_up_a_behind_file_as_the_newest(tmp_path: Path) -> None:
+    w = Joined(tmp_path)
+    assert join(w.b, w.env_b).returncode == 0
+    assert w.b.sync(env=w.env_b).returncode == 0
+    proc = w.b.sync("--keep-local", env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "modified memory.json" in proc.stdout
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(1)
+    assert tip_content(w.remote, "memory.json") == Joined.version(1)
+    assert versions(w.remote, "memory.json")[-1] == Joined.version(1)
+    assert w.status_b()["behind"] == []
+    # It is now this machine's backup: later edits are backed up as usual.
+    w.b.write("memory.json", Joined.version(7))
+    assert w.b.sync(env=w.env_b).returncode == 0
+    assert tip_content(w.remote, "memory.json") == Joined.version(7)
+
+
+# --- messages that keep their cause (issue 11 point 4) --------------------------------------
+
+def test_invalid_json_message_says_where_once(project: Project) -> None:
+    project.sync()
+    project.write("memory.json", '{\n\n\n\n  "note": "half writ')
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "invalid JSON: Unterminated string starting at line 5 column 11" in proc.stderr, proc.stderr
+    assert "at at" not in proc.stderr
+    project.config(f"version: 1\nfiles: [memory.jsonl]\nvault:\n  path: {project.vault}\n")
+    project.write("memory.jsonl", '{"ok": 1}\n{"bad": "\x01"}\n')
+    proc = project.sync()
+    assert proc.returncode == 1 and "at at" not in proc.stderr
+    assert "line 2: Invalid control character at column" in proc.stderr, proc.stderr
+
+
+def test_a_failing_sync_does_not_also_say_nothing_to_back_up(project: Project) -> None:
+    project.sync()
+    project.write("memory.json", "{not json")
+    proc = project.sync()
+    assert proc.returncode == 1 and "invalid JSON" in proc.stderr
+    assert "nothing to back up" not in proc.stdout + proc.stderr
+
+
+def test_a_push_to_a_path_that_is_no_repository_keeps_git_words(project: Project, tmp_path: Path) -> None:
+    not_a_repo = tmp_path / "plain-folder"
+    not_a_repo.mkdir()
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(not_a_repo))}\n")
+    proc = project.sync()
+    assert proc.returncode == 1
+    said = proc.stderr
+    assert f"'{not_a_repo}' does not appear to be a git repository" in said, said
+    assert "Could not read from remote repository." in said
+    assert "Please make sure you have the correct access rights and the repository exists." in said
+    logged = next(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.err")).read_text()
+    assert "does not appear to be a git repository" in logged and "the repository exists." in logged
+
+
+def test_a_stale_copy_backed_up_before_the_vault_was_reachable_stays_behind_after_the_replay(
+        tmp_path: Path) -> None:
+    """B's vault could not be cloned (the remote was away), so B backed up its stale v1
+    locally; once the remote is back, the push integrates A's history: v3 stays the tip."""
+    w = Joined(tmp_path)
+    away = w.remote.with_name("away.git")
+    w.remote.rename(away)
+    assert join(w.b, w.env_b).returncode == 1  # cannot clone: a local vault, backups wait
+    assert w.b.sync(env=w.env_b).returncode == 1  # backed up locally (v1 too: nothing to compare)
+    away.rename(w.remote)
+    proc = w.b.sync(env=w.env_b)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "memory.json is behind the vault" in proc.stderr
+    assert tip_content(w.remote, "memory.json") == Joined.version(3)
+    assert tip_content(w.remote, "gpt4o_memories.json") == '{"only": "on machine B"}\n'
+    assert tip_content(w.vault_b(), "memory.json") == Joined.version(3)
+    assert w.status_b()["behind"] == ["memory.json"]
+    assert w.b.run("restore", "memory.json", env=w.env_b).returncode == 0
+    assert (w.b.root / "memory.json").read_text() == Joined.version(3)
+    assert w.status_b()["behind"] == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -94,3 +95,16 @@ def test_a_remote_adds_a_row(project: Project, tmp_path: Path) -> None:
     project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {remote}\n")
     _, rows, _ = _verify(project)
     assert "remote" in rows
+
+
+def test_remote_check_keeps_git_words_and_is_logged(project: Project, tmp_path: Path) -> None:
+    assert project.sync().returncode == 0
+    plain = tmp_path / "plain-folder"
+    plain.mkdir()
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(plain))}\n")
+    proc = project.run("verify")
+    assert proc.returncode == 1
+    assert f"'{plain}' does not appear to be a git repository" in proc.stdout, proc.stdout
+    assert "and the repository exists." in proc.stdout
+    logged = next(Path(os.environ["XDG_STATE_HOME"]).rglob("sync.err")).read_text()
+    assert "verify: remote:" in logged and "does not appear to be a git repository" in logged
