@@ -64,7 +64,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # Spans lines: run on a whole string value or a whole text file, not line by line.
 PRIVATE_KEY = re.compile(
-    r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----"
+    r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY((?: BLOCK)?)-----"
     r"(?:.*?-----END \1PRIVATE KEY\2-----|[A-Za-z0-9+/=:,.\-\s\\]*)",
     re.S,
 )
