@@ -1,0 +1,191 @@
+"""The encrypted transport over real bare repositories: nothing readable on the remote, two
+machines see each other's commits, a wrong passphrase writes nothing, a damaged bundle is
+skipped and reported, and the README's by-hand steps (age CLI + git) give the history back."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from memvault_hooks import crypt
+from memvault_hooks import encrypted_remote
+from memvault_hooks.encrypted_remote import EncryptedRemote
+
+PHRASE = "a long enough passphrase"
+SECRET_CONTENT = "the user prefers tabs over spaces"
+FILE_NAME = "memory-of-project-zebra.json"
+SUBJECT = "backup from host-alpha"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def make_vault(root: Path, name: str) -> Path:
+    vault = root / name
+    vault.mkdir()
+    git(vault, "init", "-q", "-b", "main")
+    return vault
+
+
+def commit(vault: Path, name: str, content: str, subject: str) -> str:
+    (vault / name).write_text(content)
+    git(vault, "add", "-A")
+    git(vault, "commit", "-q", "-m", subject)
+    return git(vault, "rev-parse", "HEAD")
+
+
+def bare(root: Path) -> Path:
+    remote = root / "remote.git"
+    git(root, "init", "-q", "--bare", str(remote))
+    return remote
+
+
+def remote_objects(remote: Path) -> bytes:
+    return subprocess.run(["git", "-C", str(remote), "cat-file", "--batch-all-objects", "--batch"],
+                          check=True, capture_output=True).stdout
+
+
+def machine(vault: Path, remote: Path) -> EncryptedRemote:
+    return EncryptedRemote(str(vault / ".git"), str(remote))
+
+
+def test_remote_holds_nothing_readable(tmp_path: Path) -> None:
+    remote = bare(tmp_path)
+    vault = make_vault(tmp_path, "a")
+    commit(vault, FILE_NAME, SECRET_CONTENT, SUBJECT)
+    a = machine(vault, remote)
+    a.setup(PHRASE)
+    assert stat.S_IMODE(os.stat(a.key_file).st_mode) == 0o600
+    first = a.push("main")
+    assert first is not None and first.endswith(".full.bundle.age")
+    commit(vault, "second-" + FILE_NAME, SECRET_CONTENT + " again", SUBJECT + " 2")
+    second = a.push("main")
+    assert second is not None and second.endswith(".bundle.age") and ".full" not in second
+    assert a.push("main") is None  # nothing new: nothing sent
+    blob = remote_objects(remote)
+    for visible in (SECRET_CONTENT, FILE_NAME, SUBJECT, "host-alpha", "Tester", "tester@example"):
+        assert visible.encode() not in blob
+    host = os.uname().nodename
+    commits = [line for line in blob.split(b"\n") if line.startswith((b"author ", b"committer "))]
+    assert commits and not any(host.encode() in line for line in commits)
+    log = git(remote, "log", "--format=%s|%an|%ae", "main").splitlines()
+    assert log == ["add bundle|memvault|memvault@localhost"] * 2 + ["add key|memvault|memvault@localhost"]
+    files = git(remote, "ls-tree", "-r", "--name-only", "main").splitlines()
+    assert "README.md" in files
+    assert all(re.fullmatch(r"README\.md|keys/[0-9a-f]{16}\.age|machines/[0-9a-f]{16}/[0-9]{8}(\.full)?\.bundle\.age", f)
+               for f in files), files
+
+
+def test_two_machines_see_each_others_commits(tmp_path: Path) -> None:
+    remote = bare(tmp_path)
+    va, vb = make_vault(tmp_path, "a"), make_vault(tmp_path, "b")
+    a_commit = commit(va, "m.json", '{"from": "a"}', "a1")
+    a = machine(va, remote)
+    a.setup(PHRASE)
+    a.push("main")
+    b = machine(vb, remote)
+    b.join(PHRASE)
+    assert crypt.load_key(b.key_file) == crypt.load_key(a.key_file)
+    got = b.fetch()
+    assert len(got.applied) == 1 and got.skipped == []
+    (ref,) = got.refs
+    assert git(vb, "rev-parse", ref) == a_commit
+    # B builds on A's history (the caller's replay), and pushes its own
+    git(vb, "reset", "-q", "--hard", a_commit)
+    b_commit = commit(vb, "m.json", '{"from": "b"}', "b1")
+    sent = b.push("main")
+    assert sent is not None
+    got = a.fetch()
+    assert got.skipped == [] and len(got.applied) == 1
+    assert git(va, "rev-parse", got.refs[0]) == b_commit
+    assert b.fetch().applied == []  # nothing new from A: nothing applied twice
+    # A pushes again on top of B's work: an incremental bundle B applies
+    git(va, "merge", "-q", "--ff-only", b_commit)
+    a2 = commit(va, "m.json", '{"from": "a", "again": 1}', "a2")
+    assert ".full" not in (a.push("main") or "")
+    got = b.fetch()
+    assert git(vb, "rev-parse", got.refs[0]) == a2
+
+
+def test_wrong_passphrase_exits_with_an_error_and_writes_nothing(tmp_path: Path) -> None:
+    remote = bare(tmp_path)
+    va, vb = make_vault(tmp_path, "a"), make_vault(tmp_path, "b")
+    commit(va, "m.json", "{}", "a1")
+    a = machine(va, remote)
+    a.setup(PHRASE)
+    a.push("main")
+    before = sorted(p.name for p in (vb / ".git").iterdir())
+    b = machine(vb, remote)
+    with pytest.raises(crypt.WrongPassphrase) as exc:
+        b.join("not the passphrase")
+    assert exc.value.exit_code == 1 and "wrong passphrase" in str(exc.value)
+    assert sorted(p.name for p in (vb / ".git").iterdir()) == before
+    with pytest.raises(encrypted_remote.RemoteError, match="already holds a vault key"):
+        b.setup("another passphrase")  # never a second key on one remote
+    assert sorted(p.name for p in (vb / ".git").iterdir()) == before
+
+
+def test_a_damaged_bundle_is_skipped_and_reported(tmp_path: Path) -> None:
+    remote = bare(tmp_path)
+    va, vb, vc = (make_vault(tmp_path, n) for n in "abc")
+    a_commit = commit(va, "a.json", "{}", "a1")
+    a = machine(va, remote)
+    a.setup(PHRASE)
+    a.push("main")
+    c = machine(vc, remote)
+    c.join(PHRASE)
+    commit(vc, "c.json", "{}", "c1")
+    damaged = c.push("main")
+    assert damaged is not None
+    # truncate C's bundle on the remote, as a broken upload would
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(remote), str(work))
+    path = work / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    git(work, "commit", "-qam", "add bundle")
+    git(work, "push", "-q", "origin", "HEAD:main")
+    b = machine(vb, remote)
+    b.join(PHRASE)
+    got = b.fetch()
+    assert [name for name, _ in got.skipped] == [damaged]
+    assert "could not decrypt" in got.skipped[0][1]
+    assert len(got.applied) == 1 and git(vb, "rev-parse", got.refs[0]) == a_commit
+    problems = b.verify()
+    assert len(problems) == 1 and problems[0].startswith(damaged)
+
+
+@pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed")
+def test_decrypt_by_hand_with_age_and_git_following_the_readme(tmp_path: Path) -> None:
+    from test_crypt import _run_in_pty
+
+    remote = bare(tmp_path)
+    vault = make_vault(tmp_path, "a")
+    commit(vault, FILE_NAME, SECRET_CONTENT, SUBJECT)
+    a = machine(vault, remote)
+    a.setup(PHRASE)
+    a.push("main")
+    tip = commit(vault, FILE_NAME, SECRET_CONTENT + "!", SUBJECT + " 2")
+    a.push("main")
+    here = tmp_path / "by-hand"
+    git(tmp_path, "clone", "-q", str(remote), str(here))
+    readme = (here / "README.md").read_text()
+    assert "age -d -o vault-key.txt keys/<id>.age" in readme
+    (key_file,) = (here / "keys").iterdir()
+    _run_in_pty(["age", "-d", "-o", str(here / "vault-key.txt"), str(key_file)], [PHRASE.encode() + b"\n"],
+                dict(os.environ))
+    git(here, "init", "-q", "vault")
+    (folder,) = (here / "machines").iterdir()
+    for n, bundle in enumerate(sorted(folder.iterdir())):
+        plain = here / f"{n}.bundle"
+        subprocess.run(["age", "-d", "-i", str(here / "vault-key.txt"), "-o", str(plain), str(bundle)],
+                       check=True, timeout=60)
+        git(here / "vault", "fetch", "-q", str(plain), f"refs/heads/*:refs/remotes/{folder.name}/*")
+    assert git(here / "vault", "rev-parse", f"refs/remotes/{folder.name}/main") == tip
+    assert git(here / "vault", "show", f"{tip}:{FILE_NAME}") == SECRET_CONTENT + "!"
