@@ -56,6 +56,7 @@ PUSHED_REF = "refs/memvault/pushed"
 MACHINES_REFS = "refs/memvault/machines"
 NETWORK_TIMEOUT = 300.0
 PUSH_ATTEMPTS = 4
+MAX_KEY_FILE = 64 * 1024  # a wrapped key is ~300 bytes; the remote is not trusted
 _BUNDLE_NAME = re.compile(r"(?P<seq>[0-9]{8})(?P<full>\.full)?\.bundle\.age\Z")
 _MACHINE_ID = re.compile(r"[0-9a-f]{16}\Z")
 _NEUTRAL = {
@@ -121,6 +122,7 @@ class EncryptedRemote:
             if self._wrapped_keys(stage):
                 raise RemoteError("the encrypted remote already holds a vault key: run "
                                   "`memvault init --remote URL` to join it with its passphrase")
+            self._refuse_plain(stage)
             key = crypt.load_key(self.key_file) if os.path.exists(self.key_file) else crypt.new_key()
             os.makedirs(os.path.join(stage, "keys"), exist_ok=True)
             with open(os.path.join(stage, "keys", f"{crypt.key_id(key)}.age"), "wb") as f:
@@ -138,18 +140,29 @@ class EncryptedRemote:
             self._clone(stage)
             wrapped = self._wrapped_keys(stage)
             if not wrapped:
+                self._refuse_plain(stage)
                 raise RemoteError(f"{self.url} holds no vault key: it is not an encrypted memvault "
                                   "remote yet; run `memvault init` with vault.encrypt: true to set it up")
             with open(wrapped[0], "rb") as f:
-                key = crypt.unwrap_key(f.read(), phrase)
+                key = crypt.unwrap_key(f.read(MAX_KEY_FILE), phrase)
             crypt.save_key(self.key_file, key)
             self._install(stage)
 
     def _wrapped_keys(self, stage: str) -> list[str]:
         folder = os.path.join(stage, "keys")
-        if not os.path.isdir(folder):
+        if not os.path.isdir(folder) or os.path.islink(folder):
             return []
-        return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".age"))
+        return sorted(os.path.join(folder, n) for n in os.listdir(folder)
+                      if n.endswith(".age") and _regular(os.path.join(folder, n)))
+
+    def _refuse_plain(self, stage: str) -> None:
+        """A remote that holds anything but this layout is a plain vault (or something
+        else): never mixed with encrypted bundles."""
+        others = set(os.listdir(stage)) - {".git", "README.md", "keys", "machines"}
+        if others:
+            raise RemoteError(f"{self.url} holds a plain (unencrypted) vault or other files: its clear "
+                              "history stays readable there. Use a new, empty repository as vault.remote "
+                              "for the encrypted vault, and delete the old one (rotate any secret it held)")
 
     def _staging(self) -> _Staging:
         return _Staging(self.git_dir)
@@ -256,10 +269,14 @@ class EncryptedRemote:
         applied = self._applied()
         mine = self.machine_id()
         pending: list[tuple[str, str]] = []  # (machine id, bundle path)
+        fallbacks: dict[str, list[str]] = {}  # the first bundle of a chain -> the chain before it
         for mid, names in self._machines():
             if mid == mine:
                 continue
-            pending.extend((mid, path) for path in self._chain(mid, names, applied))
+            chain, fallback = self._chain(mid, names, applied)
+            pending.extend((mid, path) for path in chain)
+            if chain and fallback:
+                fallbacks[chain[0]] = fallback
         with tempfile.TemporaryDirectory(dir=self.git_dir, prefix="memvault-fetch-") as tmp:
             progress = True
             while pending and progress:
@@ -274,6 +291,8 @@ class EncryptedRemote:
                     except MemvaultError as exc:
                         result.skipped.append((rel, str(exc)))
                         applied.add(rel)  # reported once; verify reports it again
+                        waiting.extend((mid, earlier) for earlier in fallbacks.pop(path, []))
+                        progress = True
                         continue
                     if not all(self._has_commit(sha) for sha in prereqs):
                         waiting.append((mid, path))
@@ -303,22 +322,24 @@ class EncryptedRemote:
             if _MACHINE_ID.match(mid):
                 yield mid, sorted(_bundles(os.path.join(root, mid)))
 
-    def _chain(self, mid: str, names: list[tuple[int, bool]], applied: set[str]) -> list[str]:
-        """The bundles of one machine to apply, in order: from its latest full bundle when
-        none of its bundles applied yet (the earlier full ones too, after it, in case it is
-        damaged: applying a bundle twice is harmless)."""
-        def rel(seq: int, full: bool) -> str:
-            return f"machines/{mid}/{seq:08d}{'.full' if full else ''}.bundle.age"
+    def _chain(self, mid: str, names: list[tuple[int, bool]], applied: set[str]) -> tuple[list[str], list[str]]:
+        """The bundles of one machine to apply, in order, and those to fall back on.
 
-        todo = [(s, f) for s, f in names if rel(s, f) not in applied]
-        if len(todo) == len(names):
-            fulls = [s for s, f in names if f]
-            if fulls:
-                start = fulls[-1]
-                ordered = [(s, f) for s, f in todo if s >= start]
-                ordered += [(s, f) for s, f in todo if s < start and s >= (fulls[-2] if len(fulls) > 1 else 0)]
-                todo = ordered
-        return [os.path.join(self.transport, rel(s, f)) for s, f in todo]
+        When none of its bundles applied yet, the chain starts at its latest full bundle
+        (that bounds what a new machine reads); should that one not decrypt, the fallback
+        is the chain from the full bundle before it."""
+        def path(seq: int, full: bool) -> str:
+            return os.path.join(self.transport, "machines", mid, f"{seq:08d}{'.full' if full else ''}.bundle.age")
+
+        todo = [(s, f) for s, f in names if os.path.relpath(path(s, f), self.transport) not in applied]
+        fallback: list[tuple[int, bool]] = []
+        fulls = [s for s, f in names if f]
+        if len(todo) == len(names) and fulls:
+            start = fulls[-1]
+            before = fulls[-2] if len(fulls) > 1 else 0
+            fallback = [(s, f) for s, f in todo if before <= s < start]
+            todo = [(s, f) for s, f in todo if s >= start]
+        return [path(s, f) for s, f in todo], [path(s, f) for s, f in fallback]
 
     def _has_commit(self, sha: str) -> bool:
         return run_git(self.git_dir, "cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
@@ -362,10 +383,23 @@ def key_path(git_dir: str) -> str:
 
 
 def _bundles(folder: str) -> Iterator[tuple[int, bool]]:
+    """(seq, full) of each bundle file in a machine's folder (regular files only: the
+    remote is not trusted, a symlink there is ignored)."""
+    if os.path.islink(folder):
+        return
     for name in os.listdir(folder):
         m = _BUNDLE_NAME.match(name)
-        if m:
+        if m and _regular(os.path.join(folder, name)):
             yield int(m.group("seq")), bool(m.group("full"))
+
+
+def _regular(path: str) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _prerequisites(bundle: str) -> list[str]:

@@ -144,13 +144,7 @@ def test_a_damaged_bundle_is_skipped_and_reported(tmp_path: Path) -> None:
     commit(vc, "c.json", "{}", "c1")
     damaged = c.push("main")
     assert damaged is not None
-    # truncate C's bundle on the remote, as a broken upload would
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(remote), str(work))
-    path = work / damaged
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    git(work, "commit", "-qam", "add bundle")
-    git(work, "push", "-q", "origin", "HEAD:main")
+    damage(tmp_path, remote, damaged)
     b = machine(vb, remote)
     b.join(PHRASE)
     got = b.fetch()
@@ -189,3 +183,105 @@ def test_decrypt_by_hand_with_age_and_git_following_the_readme(tmp_path: Path) -
         git(here / "vault", "fetch", "-q", str(plain), f"refs/heads/*:refs/remotes/{folder.name}/*")
     assert git(here / "vault", "rev-parse", f"refs/remotes/{folder.name}/main") == tip
     assert git(here / "vault", "show", f"{tip}:{FILE_NAME}") == SECRET_CONTENT + "!"
+
+
+def damage(tmp_path: Path, remote: Path, rel: str) -> None:
+    """Truncate one file on the remote, as a broken upload would."""
+    work = tmp_path / "damage"
+    if work.exists():
+        shutil.rmtree(work)
+    git(tmp_path, "clone", "-q", str(remote), str(work))
+    path = work / rel
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    git(work, "commit", "-qam", "add bundle")
+    git(work, "push", "-q", "origin", "HEAD:main")
+
+
+def test_full_bundles_bound_the_chain_and_a_damaged_one_falls_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encrypted_remote, "FULL_EVERY", 3)
+    remote = bare(tmp_path)
+    va = make_vault(tmp_path, "a")
+    a = machine(va, remote)
+    sent = []
+    for n in range(5):
+        commit(va, "m.json", f'{{"n": {n}}}', f"a{n}")
+        if n == 0:
+            a.setup(PHRASE)
+        sent.append(a.push("main"))
+    assert [".full" in (s or "") for s in sent] == [True, False, False, True, False]
+    vb = make_vault(tmp_path, "b")
+    b = machine(vb, remote)
+    b.join(PHRASE)
+    got = b.fetch()
+    assert got.applied == sent[3:]  # a new machine reads from the latest full bundle on
+    assert git(vb, "rev-parse", got.refs[0]) == git(va, "rev-parse", "HEAD")
+    damage(tmp_path, remote, str(sent[3]))
+    vc = make_vault(tmp_path, "c")
+    c = machine(vc, remote)
+    c.join(PHRASE)
+    got = c.fetch()
+    assert got.applied[:3] == sent[:3]  # the chain before the damaged full bundle
+    assert [name for name, _ in got.skipped][0] == sent[3]
+    assert git(vc, "rev-parse", got.refs[0]) == git(va, "rev-parse", "HEAD~2")
+
+
+def test_a_push_after_another_machine_pushed_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = bare(tmp_path)
+    va, vb = make_vault(tmp_path, "a"), make_vault(tmp_path, "b")
+    commit(va, "a.json", "{}", "a1")
+    a = machine(va, remote)
+    a.setup(PHRASE)
+    b = machine(vb, remote)
+    b.join(PHRASE)
+    a.push("main")
+    commit(vb, "b.json", "{}", "b1")
+    real_pull = EncryptedRemote._pull
+    calls: list[str | None] = []
+
+    def stale_first(self: EncryptedRemote, repo: str | None = None) -> None:
+        calls.append(repo)
+        if len(calls) > 1:
+            real_pull(self, repo)
+
+    monkeypatch.setattr(EncryptedRemote, "_pull", stale_first)
+    assert b.push("main") is not None  # rejected once (A pushed first), then rebased and sent
+    assert len(calls) == 2
+    files = git(remote, "ls-tree", "-r", "--name-only", "main").splitlines()
+    assert len([f for f in files if f.startswith("machines/")]) == 2
+
+
+def test_a_plain_vault_remote_is_never_mixed_with_encrypted_bundles(tmp_path: Path) -> None:
+    remote = bare(tmp_path)
+    plain = make_vault(tmp_path, "plain")
+    commit(plain, FILE_NAME, SECRET_CONTENT, SUBJECT)
+    git(plain, "push", "-q", str(remote), "main")
+    vault = make_vault(tmp_path, "a")
+    a = machine(vault, remote)
+    for step in (lambda: a.setup(PHRASE), lambda: a.join(PHRASE)):
+        with pytest.raises(encrypted_remote.RemoteError, match="clear history stays readable"):
+            step()
+    assert not os.path.exists(a.key_file) and not os.path.exists(a.transport)
+
+
+def test_hostile_remote_files_are_ignored(tmp_path: Path) -> None:
+    remote = bare(tmp_path)
+    va, vb = make_vault(tmp_path, "a"), make_vault(tmp_path, "b")
+    commit(va, "a.json", "{}", "a1")
+    a = machine(va, remote)
+    a.setup(PHRASE)
+    a.push("main")
+    work = tmp_path / "evil"
+    git(tmp_path, "clone", "-q", str(remote), str(work))
+    (work / "machines" / "0123456789abcdef").mkdir()
+    os.symlink("/etc/passwd", work / "machines" / "0123456789abcdef" / "00000001.full.bundle.age")
+    (work / "machines" / "not-a-machine").mkdir()
+    (work / "machines" / "not-a-machine" / "00000001.full.bundle.age").write_bytes(b"x")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "add bundle")
+    git(work, "push", "-q", "origin", "HEAD:main")
+    b = machine(vb, remote)
+    b.join(PHRASE)
+    got = b.fetch()
+    assert len(got.applied) == 1 and got.skipped == []
+    assert b.verify() == []
