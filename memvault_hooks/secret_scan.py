@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 # Bump when the rules below change: cached results of older rules are thrown away.
 RULES_VERSION = "1"
 UNSCANNED = "unscanned"
-SCANNER_DIST = "bc-detect-secrets"
 
 # Patterns detect-secrets lacks (or matches only in part: its GitHub plugin yields "ghp").
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -81,8 +80,38 @@ _SECRET_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key")
 MIN_SECRET_LENGTH = 8
 MIN_ENTROPY = 3.0  # bits per character (Shannon): "Tr0ub4dor&3" is above, "aaaaaaaa" below
 
-# detect-secrets plugins left out (see the module doc).
-_SKIPPED_PLUGINS = frozenset({"KeywordDetector", "Base64HighEntropyString", "HexHighEntropyString"})
+# detect-secrets plugins left out: the generic high-entropy and bare-keyword ones (see the
+# module doc), and the vendor-keyword heuristics (IBM Cloud, Cloudant, SoftLayer) whose
+# patterns match "cl" + "key"-like words in prose and cost more than the rest together;
+# "cloudant_password = ..." is still found by the rule for values under secret-like keys.
+_SKIPPED_PLUGINS = frozenset({"KeywordDetector", "Base64HighEntropyString", "HexHighEntropyString",
+                              "CloudantDetector", "IbmCloudIamDetector", "IbmCosHmacDetector",
+                              "SoftlayerDetector"})
+# A pattern runs only on text that holds one of its kind's literals (a substring search
+# costs microseconds, a regex over 100 KB milliseconds). Literals in lower case are looked
+# for in the lower-cased text. A kind without an entry always runs.
+GATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "anthropic-key": (("sk-ant-",), ()),
+    "openai-key": (("sk-proj-", "sk-svcacct-", "sk-admin-"), ()),
+    "github-token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), ()),
+    "gitlab-token": (("glpat-",), ()),
+    "slack-token": ((), ("xox", "hooks.slack.com")),
+    "aws-access-key": (("AKIA", "ASIA", "A3T", "ABIA", "ACCA"), ("aws",)),
+    "age-secret-key": (("AGE-SECRET-KEY-1",), ()),
+    "artifactory-credentials": (("AKC",), ("artif", "jfrog", "buildkit")),
+    "azure-storage-account-access-key": (("==",), ()),
+    "basic-auth-credentials": (("://",), ()),
+    "json-web-token": (("eyJ",), ()),
+    "mailchimp-access-key": (("-us",), ()),
+    "npm-tokens": ((), ("npm",)),
+    "private-key": (("PRIVATE KEY", "PuTTY-User-Key-File"), ()),
+    "sendgrid-api-key": (("SG.",), ()),
+    "square-oauth-secret": (("sq0csp-",), ()),
+    "stripe-access-key": (("k_live_",), ()),
+    "twilio-api-key": (("AC", "SK"), ()),
+}
+# Words of a secret-like key, for the gate of the "value under a secret-like key" rule.
+_KEY_GATE = ("pass", "pwd", "secret", "token", "key", "auth", "credential")
 
 
 class Finding:
@@ -156,57 +185,125 @@ def _high_entropy(value: str) -> bool:
 
 
 class _Detectors:
-    """The regexes of every detector, with one combined prefilter: most strings are prose
-    and cost one search."""
+    """Every detector's regex, compiled when first needed, with its gate (`GATES`)."""
 
-    def __init__(self) -> None:
-        pairs: list[tuple[str, re.Pattern[str]]] = list(PATTERNS)
-        pairs.extend(_plugin_patterns())
+    def __init__(self, plugin_patterns: list[tuple[str, str, int]]) -> None:
+        self.sources = [(kind, p.pattern, int(p.flags)) for kind, p in PATTERNS]
+        self.sources.extend(plugin_patterns)
+        self.compiled: dict[int, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+    def _patterns(self, index: int) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        """(the pattern, its whole-file form: ^ and $ at every line)."""
+        found = self.compiled.get(index)
+        if found is None:
+            _, source, flags = self.sources[index]
+            found = self.compiled[index] = (re.compile(source, flags), re.compile(source, flags | re.M))
+        return found
+
+    def active(self, text: str) -> _Active:
+        """The detectors that find something in `text` (a whole file, unescaped): a pattern
+        that matches nowhere in it matches in none of its strings or lines."""
+        lowered = text.lower()
+        pairs: list[tuple[str, re.Pattern[str]]] = []
+        for index, (kind, _, _) in enumerate(self.sources):
+            if _gate_open(kind, text, lowered):
+                pattern, whole_file = self._patterns(index)
+                if whole_file.search(text):
+                    pairs.append((kind, pattern))
+        keyed = any(word in lowered for word in _KEY_GATE) and bool(_KEYED_GATE.search(text))
+        return _Active(pairs, keyed, "-----BEGIN " in text)
+
+
+# Some key named like a secret followed by ":" or "=" (in JSON: `"api_token": `).
+_KEYED_GATE = re.compile(r"(?i)(?:pass|pwd|secret|token|key|auth|credential)[A-Za-z0-9_.\- ]{0,40}[\"']?\s*(?::|=)")
+
+
+class _Active:
+    """The detectors to run on the strings of one file: usually none."""
+
+    def __init__(self, pairs: list[tuple[str, re.Pattern[str]]], keyed: bool, blocks: bool) -> None:
         self.pairs = pairs
-        parts = [f"(?i:{p.pattern})" if p.flags & re.I else f"(?:{p.pattern})" for _, p in pairs]
-        parts.append(r"-----BEGIN ")
-        parts.append(KEY_VALUE.pattern)
-        self.prefilter = re.compile("|".join(parts))
+        self.keyed = keyed
+        self.blocks = blocks
+
+    def idle(self) -> bool:
+        return not (self.pairs or self.keyed or self.blocks)
 
     def line(self, text: str) -> Iterator[tuple[str, str]]:
         """(kind, value) of each secret in one line of text (or one string value)."""
-        if not self.prefilter.search(text):
-            return
         for kind, pattern in self.pairs:
             for m in pattern.finditer(text):
                 yield kind, m.group(0)
-        for m in KEY_VALUE.finditer(text):
-            if secret_key_name(m.group("key")) and _high_entropy(m.group("value")):
-                yield "secret-under-key", m.group("value")
+        if self.keyed:
+            lowered = text.lower()
+            if any(word in lowered for word in _KEY_GATE):
+                for m in KEY_VALUE.finditer(text):
+                    if secret_key_name(m.group("key")) and _high_entropy(m.group("value")):
+                        yield "secret-under-key", m.group("value")
 
     def whole(self, text: str) -> Iterator[tuple[str, str]]:
         """(kind, value) of what spans lines: private-key blocks."""
-        if "-----BEGIN " not in text:
+        if not self.blocks or "-----BEGIN " not in text:
             return
         for m in PRIVATE_KEY.finditer(text):
             yield "private-key", m.group(0).rstrip()
 
 
-def _plugin_patterns() -> list[tuple[str, re.Pattern[str]]]:
+def _gate_open(kind: str, text: str, lowered: str) -> bool:
+    gate = GATES.get(kind)
+    if gate is None:
+        return True
+    exact, lower = gate
+    return any(word in text for word in exact) or any(word in lowered for word in lower)
+
+
+_JSON_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))")
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+
+
+def _unescaped(text: str) -> str:
+    """JSON text with its string escapes undone (for the gates only: a secret written as
+    "\\u0041KIA..." or "https:\\/\\/..." still opens them)."""
+    if "\\" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1):
+            return chr(int(m.group(1), 16))
+        return _SIMPLE_ESCAPES.get(m.group(2), m.group(2))
+
+    return _JSON_ESCAPE.sub(one, text)
+
+
+def _plugin_patterns() -> list[tuple[str, str, int]]:
+    """(kind, regex source, flags) of the detect-secrets plugins used (imports it: ~130 ms)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    found: list[tuple[str, re.Pattern[str]]] = []
+    found: list[tuple[str, str, int]] = []
     for secret_type, cls in sorted(get_mapping_from_secret_type_to_class().items()):
         if cls.__name__ in _SKIPPED_PLUGINS:
             continue
         kind = re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-")
         for pattern in getattr(cls, "denylist", ()):
-            found.append((kind, pattern))
+            found.append((kind, pattern.pattern, int(pattern.flags)))
     return found
 
 
 _detectors: _Detectors | None = None
 
 
-def _get_detectors() -> _Detectors:
+def _get_detectors(cache: ScanCache | None = None) -> _Detectors:
+    """The detectors; their plugin patterns from the cache when it has them (so a sync does
+    not import detect-secrets), else from detect-secrets (and into the cache)."""
     global _detectors
     if _detectors is None:
-        _detectors = _Detectors()
+        patterns = cache.patterns if cache is not None else None
+        if patterns is None:
+            patterns = _plugin_patterns()
+            if cache is not None:
+                cache.patterns = patterns
+                cache.dirty = True
+        _detectors = _Detectors(patterns)
     return _detectors
 
 
@@ -243,15 +340,29 @@ def _render_part(part: str | int | None) -> str:
     return f"[{json.dumps(part, ensure_ascii=False)}]"
 
 
-def _hits_in_string(det: _Detectors, value: str, key: str | None) -> Iterator[tuple[str, str]]:
-    yield from det.whole(value)
-    for line in value.splitlines() or [value]:
-        yield from det.line(line)
-    if key is not None and secret_key_name(key) and _high_entropy(value):
+def _hits_in_string(det: _Active, value: str, key: str | None) -> Iterator[tuple[str, str]]:
+    if det.blocks and "-----BEGIN " in value:
+        yield from det.whole(value)
+    if det.pairs or (det.keyed and ("=" in value or ":" in value)):
+        for line in value.splitlines() or [value]:
+            yield from det.line(line)
+    if det.keyed and key is not None and _secret_key_cached(key) and _high_entropy(value):
         yield "secret-under-key", value
 
 
-def _hits_in_json(det: _Detectors, data: bytes, prefix: str) -> Iterator[tuple[str, str, str]]:
+_key_names: dict[str, bool] = {}
+
+
+def _secret_key_cached(key: str) -> bool:
+    known = _key_names.get(key)
+    if known is None:
+        known = _key_names[key] = secret_key_name(key)
+        if len(_key_names) > 10000:
+            _key_names.clear()
+    return known
+
+
+def _hits_in_json(det: _Active, data: bytes, prefix: str) -> Iterator[tuple[str, str, str]]:
     """(kind, where, value) for one JSON document, from a stream of parser events."""
     import io
 
@@ -270,9 +381,10 @@ def _hits_in_json(det: _Detectors, data: bytes, prefix: str) -> Iterator[tuple[s
             hits = list(_hits_in_string(det, value, None))
             stack[-1][1] = None if hits else value
             parts[-1] = None if hits else value
-            shown = where()
-            for kind, secret in hits:
-                yield kind, shown, secret
+            if hits:
+                shown = where()
+                for kind, secret in hits:
+                    yield kind, shown, secret
             continue
         if stack and stack[-1][0] >= 0 and event not in ("end_array",):
             parts[-1] = stack[-1][0]
@@ -292,7 +404,7 @@ def _hits_in_json(det: _Detectors, data: bytes, prefix: str) -> Iterator[tuple[s
                     yield kind, shown, secret
 
 
-def _hits_in_text(det: _Detectors, text: str) -> Iterator[tuple[str, str, str]]:
+def _hits_in_text(det: _Active, text: str) -> Iterator[tuple[str, str, str]]:
     for kind, value in det.whole(text):
         start = text.find(value)
         yield kind, f"line {text.count(chr(10), 0, max(start, 0)) + 1}", value
@@ -308,8 +420,10 @@ def _json_error() -> type[Exception]:
 
 
 def _hits(data: bytes, path: str) -> list[tuple[str, str, str]]:
-    det = _get_detectors()
     text = data.decode("utf-8", "surrogateescape")
+    det = _get_detectors().active(_unescaped(text))
+    if det.idle():  # no detector's literal anywhere in the file: nothing to parse
+        return []
     if _is_json_path(path):
         try:
             return list(_hits_in_json(det, data, ""))
@@ -375,19 +489,21 @@ def scan_blob(data: bytes, path: str) -> list[Finding]:
 # --- the cache: blob id -> what was found (no values) --------------------------------
 
 def scanner_version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version
+    """Names the rules and the installed detect-secrets (its folder's change time: an
+    upgrade changes it) without importing it."""
+    from importlib.util import find_spec
 
-    try:
-        dist = version(SCANNER_DIST)
-    except PackageNotFoundError:
-        dist = "absent"
-    return f"rules {RULES_VERSION}; {SCANNER_DIST} {dist}"
+    spec = find_spec("detect_secrets")
+    if spec is None or not spec.origin:
+        return f"rules {RULES_VERSION}; detect-secrets absent"
+    folder = os.path.dirname(spec.origin)
+    stamp = max(os.stat(os.path.join(folder, sub)).st_mtime_ns for sub in (".", "plugins"))
+    return f"rules {RULES_VERSION}; {folder} {stamp}"
 
 
 class ScanCache:
-    """Scan results by blob id, kept in one small JSON file (0600). A file from another
-    scanner version, or one that does not parse, is an empty cache."""
+    """Scan results by blob id, and the plugin patterns, kept in one small JSON file (0600).
+    A file from another scanner version, or one that does not parse, is an empty cache."""
 
     def __init__(self, file: str) -> None:
         import json
@@ -395,17 +511,25 @@ class ScanCache:
         self.file = file
         self.version = scanner_version()
         self.blobs: dict[str, list[list[str]]] = {}
+        self.patterns: list[tuple[str, str, int]] | None = None
         self.dirty = False
         try:
             with open(file, encoding="utf-8") as f:
                 doc = json.load(f)
         except (OSError, ValueError):
             return
-        if isinstance(doc, dict) and doc.get("version") == self.version and isinstance(doc.get("blobs"), dict):
+        if not isinstance(doc, dict) or doc.get("version") != self.version:
+            return
+        if isinstance(doc.get("blobs"), dict):
             self.blobs = {
                 k: v for k, v in doc["blobs"].items()
                 if isinstance(v, list) and all(isinstance(r, list) and len(r) == 3 for r in v)
             }
+        patterns = doc.get("patterns")
+        if isinstance(patterns, list) and all(
+                isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)
+                and isinstance(p[2], int) for p in patterns):
+            self.patterns = [(p[0], p[1], p[2]) for p in patterns]
 
     def get(self, blob_id: str, path: str) -> list[Finding] | None:
         raw = self.blobs.get(blob_id)
@@ -420,10 +544,18 @@ class ScanCache:
             return
         import json
 
-        from memvault_hooks.restorer import write_atomic
-
-        doc = {"version": self.version, "blobs": self.blobs}
-        write_atomic(self.file, json.dumps(doc, sort_keys=True).encode(), mode=0o600)
+        doc = {"version": self.version, "blobs": self.blobs, "patterns": self.patterns}
+        # A cache: a temp file and a rename suffice (losing it costs one scan, not data).
+        tmp = f"{self.file}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(doc, f, sort_keys=True)
+            os.replace(tmp, self.file)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
         self.dirty = False
 
 
@@ -436,12 +568,16 @@ def scan_blobs(
     called only for blobs not in the cache. Saves the cache."""
     cache = ScanCache(cache_file)
     found: list[Finding] = []
+    detectors_ready = False
     for blob_id, path in blobs:
         cached = cache.get(blob_id, path)
         if cached is not None:
             found.extend(cached)
             continue
         data = read(blob_id)
+        if not detectors_ready:
+            _get_detectors(cache)
+            detectors_ready = True
         try:
             raw = scan_raw(data, path)
         except ScanError:

@@ -138,7 +138,8 @@ def test_a_scanner_crash_is_unscanned_never_clean(monkeypatch: pytest.MonkeyPatc
     assert (found.kind, found.where, found.path) == ("unscanned", "whole file", "memory.json")
     assert AWS not in repr(found)
     cache = tmp_path / "cache.json"
-    assert kinds(scan_blobs([("b1", "memory.json")], lambda _: b"{}", str(cache))) == {"unscanned"}
+    data = json.dumps({"a": AWS}).encode()
+    assert kinds(scan_blobs([("b1", "memory.json")], lambda _: data, str(cache))) == {"unscanned"}
     assert not cache.exists() or "b1" not in json.loads(cache.read_text())["blobs"]  # retried next time
     with pytest.raises(secret_scan.ScanError) as exc:
         secret_scan.scan_raw(b"{}", "memory.json")
