@@ -599,11 +599,9 @@ def redact(data: bytes, path: str, findings: Iterable[Finding]) -> bytes:
     """`data` with each value of `findings` (of this path) replaced by `[REDACTED <kind>]`.
 
     A value is found again by scanning (the findings hold no values) and replaced where it
-    stands, inside its JSON string literal in the form the file escapes it in, so JSON stays
-    valid and the rest of the file keeps its bytes. "unscanned" findings cannot be redacted
+    stands: in JSON, each string literal that holds one is decoded, redacted and written
+    again, so JSON stays valid and every other literal keeps its bytes. "unscanned" findings cannot be redacted
     (there is no value): the caller removes or allows them."""
-    import json
-
     wanted = {f.id for f in findings if f.path == path and f.kind != UNSCANNED}
     if not wanted:
         return data
@@ -612,19 +610,36 @@ def redact(data: bytes, path: str, findings: Iterable[Finding]) -> bytes:
     for kind, _, value in _dedupe(_hits(data, path)):
         if finding_id(kind, value_digest(value), path) in wanted:
             values.setdefault(value, kind)
-    for value, kind in sorted(values.items(), key=lambda vk: -len(vk[0])):
-        mark = f"[REDACTED {kind}]"
-        if _is_json_path(path) or _is_jsonl_path(path):
-            forms = {json.dumps(value)[1:-1]: json.dumps(mark)[1:-1],
-                     json.dumps(value, ensure_ascii=False)[1:-1]: json.dumps(mark, ensure_ascii=False)[1:-1],
-                     value: mark}
-        else:
-            forms = {value: mark}
-        for form, replacement in forms.items():
-            text = text.replace(form, replacement)
+    ordered = sorted(values.items(), key=lambda vk: -len(vk[0]))
+    if _is_json_path(path) or _is_jsonl_path(path):
+        text = _redact_json_strings(text, ordered)
+    for value, kind in ordered:  # text, and JSON that did not parse
+        text = text.replace(value, f"[REDACTED {kind}]")
     out = text.encode("utf-8", "surrogateescape")
     left = {finding_id(kind, value_digest(value), path) for kind, _, value in _hits(out, path)}
     if left & wanted:
         raise RedactionError(f"{path}: a held value is written in a form that could not be replaced; "
                              "edit the file by hand, then run `memvault secrets purge` again")
     return out
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _redact_json_strings(text: str, values: list[tuple[str, str]]) -> str:
+    """Each JSON string literal that holds a value, decoded, redacted and written again
+    (the literals that hold none keep their bytes, escapes included)."""
+    import json
+
+    def one(m: re.Match[str]) -> str:
+        literal = m.group(0)
+        try:
+            decoded = json.loads(literal)
+        except ValueError:
+            return literal
+        redacted = decoded
+        for value, kind in values:
+            redacted = redacted.replace(value, f"[REDACTED {kind}]")
+        return literal if redacted == decoded else json.dumps(redacted, ensure_ascii=False)
+
+    return _JSON_STRING.sub(one, text)

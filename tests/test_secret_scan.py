@@ -142,7 +142,7 @@ def test_a_scanner_crash_is_unscanned_never_clean(monkeypatch: pytest.MonkeyPatc
     assert kinds(scan_blobs([("b1", "memory.json")], lambda _: data, str(cache))) == {"unscanned"}
     assert not cache.exists() or "b1" not in json.loads(cache.read_text())["blobs"]  # retried next time
     with pytest.raises(secret_scan.ScanError) as exc:
-        secret_scan.scan_raw(b"{}", "memory.json")
+        secret_scan.scan_raw(data, "memory.json")
     assert AWS not in str(exc.value)
 
 
@@ -206,3 +206,38 @@ def test_the_scanner_is_imported_lazily() -> None:
             "s.scan_blob(b'x', 'a.md'); assert 'detect_secrets' in sys.modules")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_escaped_json_still_opens_the_gates() -> None:
+    raw = ('{"a": "\\u0041KIA' + AWS[4:] + '", "b": "https:\\/\\/bob:' + KEYED + '@example.com"}').encode()
+    found = scan_blob(raw, "memory.json")
+    assert {(f.kind, f.where) for f in found} == {("aws-access-key", "$.a"), ("basic-auth-credentials", "$.b")}
+    out = redact(raw, "memory.json", found)
+    assert scan_blob(out, "memory.json") == [] and json.loads(out)["a"] == "[REDACTED aws-access-key]"
+
+
+def test_a_clean_file_is_never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def parsed(*args: object) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(secret_scan, "_hits_in_json", parsed)
+    doc = {"entries": [{"id": i, "text": "a token of thanks, the key point", "score": 0.25} for i in range(500)]}
+    assert scan_blob(json.dumps(doc).encode(), "memory.json") == []
+
+
+def test_the_cache_keeps_the_patterns_so_a_sync_never_imports_the_scanner(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.json"
+    (tmp_path / "m.json").write_text(json.dumps({"k": f"x {AWS}"}))
+    code = ("import sys; from memvault_hooks.secret_scan import scan_blobs; "
+            "d = open(sys.argv[1], 'rb').read(); "
+            "f = scan_blobs([(sys.argv[3], 'memory.json')], lambda b: d, sys.argv[2]); "
+            "print(len(f), 'detect_secrets' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+
+    def run(blob: str) -> str:
+        return subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.json"), str(cache), blob],
+                              check=True, capture_output=True, text=True, env=env).stdout.strip()
+
+    assert run("b1") == "1 True"  # the first scan reads the plugins' patterns
+    assert run("b2") == "1 False"  # later ones take them from the cache
+    assert json.loads(cache.read_text())["patterns"]
