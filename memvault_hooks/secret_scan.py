@@ -9,21 +9,24 @@ Contract (SPEC "Secrets"):
   line (`line 12`). A crash of the scanner on a file gives one finding of kind
   "unscanned" for it: held, never clean.
 - The detectors are the maintained fork of Yelp's detect-secrets, `bc-detect-secrets`
-  (its regex plugins, imported lazily on the first scan only), plus what it lacks
-  (`PATTERNS`: Anthropic, OpenAI project, GitHub, GitLab, Slack, AWS, private-key blocks,
-  age secret keys) and high-entropy values under keys named like password/secret/token.
-  Its generic high-entropy and bare-keyword plugins are left out: agent memory is full of
-  commit ids and uuids, and "password: see the wiki" is prose.
+  (its regex plugins: imported once, on the first scan, their patterns then kept in the
+  cache file), plus what it lacks (`PATTERNS`: Anthropic, OpenAI project, GitHub, GitLab,
+  Slack, AWS, private-key blocks, age secret keys) and high-entropy values under keys
+  named like password/secret/token. Its generic high-entropy and bare-keyword plugins are
+  left out: agent memory is full of commit ids and uuids, and "password: see the wiki" is
+  prose. Each pattern runs only where its literal (`GATES`) occurs and where one search of
+  the whole (unescaped) file found it: a clean 100 KB memory file costs a few ms.
 - A `Finding` is (id, path, where, kind). The id is a hash of kind + value + path (the
   value never leaves this module: no repr, str, log or cache holds it), so it is stable
   across versions of a file and `secrets allow ID` covers the value wherever it moves in
   that file. Out of scope: a secret split across lines or base64-encoded.
-- `ScanCache` remembers results by blob id in a small JSON file (what it keeps: kind,
-  where and a digest of the value), so an unchanged vault costs nothing; a new scanner
-  version or rule set empties it. "unscanned" results are never cached (retried next time).
+- `ScanCache` remembers results by blob id in a small JSON file, 0600 (what it keeps:
+  kind, where and a sha256 of the value), so an unchanged vault costs nothing; a new
+  scanner version or rule set empties it. "unscanned" results are never cached (retried next time).
 - `redact(data, path, findings)` returns the bytes with each value of those findings
-  replaced by `[REDACTED <kind>]`; JSON stays valid (the value is replaced inside its
-  string literal, escaped as JSON escapes it) and the rest of the file keeps its bytes.
+  replaced by `[REDACTED <kind>]`; JSON stays valid (each string literal holding a value
+  is decoded, redacted, written again) and the rest of the file keeps its bytes;
+  `RedactionError` if a value is still found afterwards.
 
 Wiring (for the integrator): backup, after it wrote a commit, calls `scan_blobs` on the
 blobs that commit changed (blob ids it already knows from the tree) with the cache file in
