@@ -83,8 +83,6 @@ def new_key() -> str:
 
 def recipient(key: str) -> str:
     """The public half of a key ("age1...")."""
-    import pyrage
-
     return str(_identity(key).to_public())
 
 

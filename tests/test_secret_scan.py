@@ -1,42 +1,21 @@
-"""The secret scanner: every pattern, JSON paths, no value in any output, crash -> unscanned,
-the cache by blob id, redaction that keeps JSON valid."""
+"""The secret scanner: every pattern, JSON paths, no value in any output, crash -> unscanned."""
 from __future__ import annotations
 
 import json
 import logging
-import os
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from memvault_hooks import secret_scan
-from memvault_hooks.secret_scan import Finding
-from memvault_hooks.secret_scan import redact
+from memvault_hooks.secret_cache import scan_blobs
 from memvault_hooks.secret_scan import scan_blob
-from memvault_hooks.secret_scan import scan_blobs
-
-# Built from parts so this file itself holds no scannable secret in one piece.
-AWS = "AKIA" + "Q3EGTR7WZ5XJ2KLM"
-GITHUB = "ghp_" + "x7Gk2LmP9qRs4TvW8yZa1BcD3eFh5JnQ6uVo"
-SAMPLES = {
-    "anthropic-key": "sk-ant-" + "api03-Xq8Lm2Zp9Rt4Vw7Yb1Nc5Df3Gh6Jk0Ms",
-    "openai-key": "sk-proj-" + "Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv",
-    "github-token": GITHUB,
-    "gitlab-token": "glpat-" + "Xy7Zw3Vu9Ts1Rq5Po2Nm",
-    "slack-token": "xoxb-" + "123456789012-abcdefABCDEF1234",
-    "aws-access-key": AWS,
-    "age-secret-key": "AGE-SECRET-KEY-1" + "QYZ8XJ3RNU8Z4HW3A7PC4T0J5D6XQ2HJ0PJ6ZJ6RUZ8W9N6S5LQQDH7Q2K",
-}
-PRIVATE_KEY = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
-               "AAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQAAACB\n-----END OPENSSH PRIVATE KEY-----")
-KEYED = "Zr8Kq2Lm9Xv4Tn7P"  # high entropy, under a key named like a secret
-
-
-def kinds(findings: list[Finding]) -> set[str]:
-    return {f.kind for f in findings}
+from secret_samples import AWS
+from secret_samples import GITHUB
+from secret_samples import KEYED
+from secret_samples import PRIVATE_KEY
+from secret_samples import SAMPLES
+from secret_samples import kinds
 
 
 @pytest.mark.parametrize("kind", sorted(SAMPLES))
@@ -146,98 +125,7 @@ def test_a_scanner_crash_is_unscanned_never_clean(monkeypatch: pytest.MonkeyPatc
     assert AWS not in str(exc.value)
 
 
-def test_cache_by_blob_id(tmp_path: Path) -> None:
-    cache = tmp_path / "git" / "cache.json"
-    cache.parent.mkdir()
-    reads: list[str] = []
-
-    def read(blob: str) -> bytes:
-        reads.append(blob)
-        return {"b1": f"k {AWS}\n", "b2": "clean\n"}[blob].encode()
-
-    first = scan_blobs([("b1", "MEMORY.md"), ("b2", "notes.md")], read, str(cache))
-    assert reads == ["b1", "b2"] and kinds(first) == {"aws-access-key"}
-    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
-    again = scan_blobs([("b1", "MEMORY.md"), ("b2", "notes.md"), ("b1", "copy.md")], read, str(cache))
-    assert reads == ["b1", "b2"]  # nothing read again: an unchanged vault costs nothing
-    assert [f.path for f in again] == ["MEMORY.md", "copy.md"]
-    assert again[0] == first[0] and again[1].id != first[0].id  # ids follow the path
-    doc = json.loads(cache.read_text())
-    doc["version"] = "an older scanner"
-    cache.write_text(json.dumps(doc))
-    scan_blobs([("b1", "MEMORY.md")], read, str(cache))
-    assert reads == ["b1", "b2", "b1"]  # another scanner version: scanned again
-
-
-def test_redaction_keeps_json_valid_and_other_bytes() -> None:
-    doc = {"entities": [{"observations": [f"aws {AWS} and gh {GITHUB}", "keep me \u00e9"]}],
-           "api_token": KEYED, "pem": PRIVATE_KEY, "q": 'quote " and \\ backslash'}
-    data = json.dumps(doc, indent=2, ensure_ascii=False).encode()
-    found = scan_blob(data, "memory.json")
-    assert len(found) == 4
-    out = redact(data, "memory.json", found)
-    back = json.loads(out)
-    assert back["entities"][0]["observations"] == [
-        "aws [REDACTED aws-access-key] and gh [REDACTED github-token]", "keep me \u00e9"]
-    assert back["api_token"] == "[REDACTED secret-under-key]"
-    assert back["pem"] == "[REDACTED private-key]" and back["q"] == doc["q"]
-    assert scan_blob(out, "memory.json") == []
-    assert out.count(b"\n") == data.count(b"\n") - 0  # formatting kept: only the values changed
-
-
-def test_redaction_of_escaped_json_jsonl_and_text_and_only_chosen_ids() -> None:
-    data = json.dumps({"a": f"{AWS}/x", "b": f"gh {GITHUB}"}).replace("/", "\\/").encode()
-    found = scan_blob(data, "memory.json")
-    aws = [f for f in found if f.kind == "aws-access-key"]
-    out = redact(data, "memory.json", aws)  # only the AWS key is purged
-    assert json.loads(out) == {"a": "[REDACTED aws-access-key]/x", "b": f"gh {GITHUB}"}
-    lines = f'{{"m": "{AWS}"}}\n{{"m": "ok"}}\n'.encode()
-    out = redact(lines, "h.jsonl", scan_blob(lines, "h.jsonl"))
-    assert [json.loads(line) for line in out.splitlines()] == [{"m": "[REDACTED aws-access-key]"}, {"m": "ok"}]
-    text = f"x\n{PRIVATE_KEY}\ny {GITHUB}\n".encode()
-    out = redact(text, "MEMORY.md", scan_blob(text, "MEMORY.md"))
-    assert out == b"x\n[REDACTED private-key]\ny [REDACTED github-token]\n"
-    assert redact(text, "MEMORY.md", scan_blob(text, "OTHER.md")) == text  # findings of another path
-
-
-def test_the_scanner_is_imported_lazily() -> None:
-    code = ("import sys, memvault_hooks.secret_scan as s; "
-            "assert 'detect_secrets' not in sys.modules and 'ijson' not in sys.modules; "
-            "s.scan_blob(b'x', 'a.md'); assert 'detect_secrets' in sys.modules")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
-
-
 def test_escaped_json_still_opens_the_gates() -> None:
     raw = ('{"a": "\\u0041KIA' + AWS[4:] + '", "b": "https:\\/\\/bob:' + KEYED + '@example.com"}').encode()
     found = scan_blob(raw, "memory.json")
     assert {(f.kind, f.where) for f in found} == {("aws-access-key", "$.a"), ("basic-auth-credentials", "$.b")}
-    out = redact(raw, "memory.json", found)
-    assert scan_blob(out, "memory.json") == [] and json.loads(out)["a"] == "[REDACTED aws-access-key]"
-
-
-def test_a_clean_file_is_never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
-    def parsed(*args: object) -> None:
-        raise AssertionError("parsed")
-
-    monkeypatch.setattr(secret_scan, "_hits_in_json", parsed)
-    doc = {"entries": [{"id": i, "text": "a token of thanks, the key point", "score": 0.25} for i in range(500)]}
-    assert scan_blob(json.dumps(doc).encode(), "memory.json") == []
-
-
-def test_the_cache_keeps_the_patterns_so_a_sync_never_imports_the_scanner(tmp_path: Path) -> None:
-    cache = tmp_path / "cache.json"
-    (tmp_path / "m.json").write_text(json.dumps({"k": f"x {AWS}"}))
-    code = ("import sys; from memvault_hooks.secret_scan import scan_blobs; "
-            "d = open(sys.argv[1], 'rb').read(); "
-            "f = scan_blobs([(sys.argv[3], 'memory.json')], lambda b: d, sys.argv[2]); "
-            "print(len(f), 'detect_secrets' in sys.modules)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-
-    def run(blob: str) -> str:
-        return subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.json"), str(cache), blob],
-                              check=True, capture_output=True, text=True, env=env).stdout.strip()
-
-    assert run("b1") == "1 True"  # the first scan reads the plugins' patterns
-    assert run("b2") == "1 False"  # later ones take them from the cache
-    assert json.loads(cache.read_text())["patterns"]
