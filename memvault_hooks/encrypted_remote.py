@@ -200,27 +200,36 @@ class EncryptedRemote:
 
     def push(self, branch: str) -> str | None:
         """Send the commits of `branch` not sent yet as one encrypted bundle; its remote
-        path, or None when there was nothing new."""
+        path, or None when there was nothing new. Needs no fetch first: this machine's
+        folder is written by this machine alone (another machine's push first only makes
+        the push retry after a rebase)."""
         key = crypt.load_key(self.key_file)
         self._require_transport()
-        self._pull()
-        tip = run_git(self.git_dir, "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}").stdout.decode().strip()
+        refs = run_git(self.git_dir, "for-each-ref", "--format=%(objectname) %(refname)",
+                       f"refs/heads/{branch}", PUSHED_REF, MACHINES_REFS).stdout.decode().split("\n")
+        pairs = [line.split(" ", 1) for line in refs if line]
+        tips = [sha for sha, ref in pairs if ref == f"refs/heads/{branch}"]
+        if not tips:
+            raise RemoteError(f"the vault has no branch {branch} to push")
+        tip = tips[0]
+        sent = sorted({sha for sha, ref in pairs if ref != f"refs/heads/{branch}"})
+        if tip in sent:
+            return None
         mid = self.machine_id()
         folder = os.path.join(self.transport, "machines", mid)
         os.makedirs(folder, exist_ok=True)
         seqs = sorted(_bundles(folder))
         seq = (seqs[-1][0] + 1) if seqs else 1
         full = not seqs or (seq - max((s for s, f in seqs if f), default=0)) >= FULL_EVERY
-        sent = self._sent()
-        new = run_git(self.git_dir, "rev-list", "--count", tip, *(f"^{sha}" for sha in sent)).stdout
-        if int(new.decode().strip() or "0") == 0:
-            return None
-        exclude = [] if full else sent
+        if full and sent:  # a full bundle is never empty: is anything new at all?
+            new = run_git(self.git_dir, "rev-list", "--count", tip, *(f"^{sha}" for sha in sent)).stdout
+            if int(new.decode().strip() or "0") == 0:
+                return None
         name = f"{seq:08d}{'.full' if full else ''}.bundle.age"
         with tempfile.TemporaryDirectory(dir=self.git_dir, prefix="memvault-bundle-") as tmp:
             plain = os.path.join(tmp, "b.bundle")
             proc = run_git(self.git_dir, "bundle", "create", "-q", plain, f"refs/heads/{branch}",
-                           *(f"^{sha}" for sha in exclude), check=False)
+                           *([] if full else [f"^{sha}" for sha in sent]), check=False)
             if proc.returncode != 0:
                 if b"empty bundle" in proc.stderr:
                     return None
@@ -230,11 +239,6 @@ class EncryptedRemote:
         self._commit_and_push(self.transport, "add bundle", rel)
         run_git(self.git_dir, "update-ref", PUSHED_REF, tip)
         return rel
-
-    def _sent(self) -> list[str]:
-        """Commits the remote already has: what this machine pushed and fetched."""
-        out = run_git(self.git_dir, "for-each-ref", "--format=%(objectname)", PUSHED_REF, MACHINES_REFS).stdout
-        return sorted(set(out.decode().split()))
 
     def _commit_and_push(self, repo: str, message: str, *paths: str) -> None:
         run_git(repo, "add", "-A", "--", *(paths or (".",)))
