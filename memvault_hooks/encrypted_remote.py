@@ -169,8 +169,7 @@ class EncryptedRemote:
 
     def _clone(self, stage: str) -> None:
         run_git(self.git_dir, "clone", "-q", "--no-checkout", "--", self.url, stage, timeout=NETWORK_TIMEOUT)
-        heads = run_git(stage, "ls-remote", "--heads", "origin", timeout=NETWORK_TIMEOUT).stdout
-        if heads.strip():
+        if run_git(stage, "rev-parse", "-q", "--verify", f"origin/{REMOTE_BRANCH}", check=False).returncode == 0:
             run_git(stage, "checkout", "-q", "-B", REMOTE_BRANCH, f"origin/{REMOTE_BRANCH}")
         else:
             run_git(stage, "checkout", "-q", "--orphan", REMOTE_BRANCH)
@@ -244,7 +243,7 @@ class EncryptedRemote:
         run_git(repo, "add", "-A", "--", *(paths or (".",)))
         run_git(repo, "commit", "-q", "--no-verify", "-m", message, env=_NEUTRAL)
         for attempt in range(PUSH_ATTEMPTS):
-            proc = run_git(repo, "push", "-q", "origin", f"HEAD:refs/heads/{REMOTE_BRANCH}",
+            proc = run_git(repo, "push", "-q", "--", self.url, f"HEAD:refs/heads/{REMOTE_BRANCH}",
                            timeout=NETWORK_TIMEOUT, check=attempt == PUSH_ATTEMPTS - 1)
             if proc.returncode == 0:
                 return
@@ -252,7 +251,9 @@ class EncryptedRemote:
 
     def _pull(self, repo: str | None = None) -> None:
         repo = repo or self.transport
-        run_git(repo, "fetch", "-q", "origin", timeout=NETWORK_TIMEOUT)
+        # by URL, not by the clone's "origin": always vault.remote as configured now
+        run_git(repo, "fetch", "-q", "--", self.url, f"+refs/heads/{REMOTE_BRANCH}:refs/remotes/origin/{REMOTE_BRANCH}",
+                timeout=NETWORK_TIMEOUT)
         if run_git(repo, "rev-parse", "-q", "--verify", f"origin/{REMOTE_BRANCH}", check=False).returncode != 0:
             return
         run_git(repo, "rebase", "-q", f"origin/{REMOTE_BRANCH}", env=_NEUTRAL)

@@ -284,3 +284,16 @@ def test_hostile_remote_files_are_ignored(tmp_path: Path) -> None:
     got = b.fetch()
     assert len(got.applied) == 1 and got.skipped == []
     assert b.verify() == []
+
+
+def test_pushes_go_to_the_url_configured_now(tmp_path: Path) -> None:
+    old = bare(tmp_path)
+    vault = make_vault(tmp_path, "a")
+    commit(vault, "m.json", "{}", "a1")
+    machine(vault, old).setup(PHRASE)
+    new = tmp_path / "new.git"
+    git(tmp_path, "clone", "-q", "--bare", str(old), str(new))
+    before = git(old, "rev-parse", "main")
+    sent = machine(vault, new).push("main")  # vault.remote changed: the transport's clone follows it
+    assert sent is not None and sent in git(new, "ls-tree", "-r", "--name-only", "main").splitlines()
+    assert git(old, "rev-parse", "main") == before
