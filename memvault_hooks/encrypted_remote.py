@@ -9,10 +9,16 @@ remote (any git URL) is a repository of opaque files, one branch `main`:
     machines/<machine id>/<seq>.full.bundle.age  a full bundle (every FULL_EVERY pushes)
 
 Machine ids are random, files are only added (never rewritten), so machines never overwrite
-each other; every commit there says "add bundle" (or "add key"), by "memvault", so no host
-name, file name, commit message or content is readable on the remote. A full bundle every
-FULL_EVERY pushes bounds the chain a new machine reads: it starts at each machine's latest
-full bundle.
+each other; every commit there says "add bundle" (or "add key"), by "memvault", dated
+2000-01-01, so no host name, file name, commit message, time of a backup or content is
+readable on the remote (the host still sees when pushes arrive, and their sizes). A full
+bundle every FULL_EVERY pushes bounds the chain a new machine reads: it starts at each
+machine's latest full bundle (at the one before, should that one be damaged). A remote
+that holds anything else (a plain vault's history) is refused, never mixed in.
+
+Kept locally, in the vault's git dir, owner-only: `memvault-key` (the vault key, 0600),
+`memvault-transport/` (a clone of the remote), `memvault-machine` (this machine's id),
+`memvault-applied` (the bundles already fetched).
 
 Functions (one `EncryptedRemote` for a vault's git dir and the remote URL):
 - `setup(passphrase)`: first machine: a new vault key (kept locally, 0600), wrapped into
@@ -21,8 +27,9 @@ Functions (one `EncryptedRemote` for a vault's git dir and the remote URL):
   raises `crypt.WrongPassphrase` and writes nothing (the transport clone and the key are
   moved into place only after it opened).
 - `push(branch)`: bundle the commits of `refs/heads/<branch>` that were not sent yet (not
-  under `refs/memvault/pushed`, nor fetched from other machines), encrypt, add, push
-  (re-fetching and retrying when another machine pushed first). No new commits: nothing.
+  under `refs/memvault/pushed`, nor fetched from other machines), encrypt, add, push; no
+  fetch first (this machine's folder is its own): when another machine pushed first, the
+  push is rejected, rebased and retried. No new commits: nothing. Needs no passphrase.
 - `fetch()`: decrypt the other machines' bundles not applied yet and `git fetch` each into
   `refs/memvault/machines/<machine id>/<branch>`, the refs the caller replays from exactly
   as from a plain remote's branches. A corrupted or truncated bundle is reported in the
