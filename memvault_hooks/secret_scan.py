@@ -64,7 +64,7 @@ class Finding:
 
 
 class ScanError(Exception):
-    """The scanner failed on a file (the message never quotes the file)."""
+    """The scanner failed on a file (the message names the file, never its content)."""
 
 
 def value_digest(value: str) -> str:
