@@ -148,8 +148,13 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = config.from_args(args.directory, args.config)
+    from memvault_hooks import trust
+
+    cfg = config.from_args(args.directory, args.config, trusted=False)
     report = collect(cfg)
+    if trust.waiting(cfg.to_dict()):
+        report["problems"].insert(0, trust.message(cfg.to_dict()))
+        report["ok"] = False
     if args.json:
         print(json.dumps(report, indent=2))
     else:

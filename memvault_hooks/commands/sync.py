@@ -58,6 +58,11 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     config = fastpath.cached_config(dirs.find_project(directory), explicit)
     if config is None:
         return None  # the configuration is read, validated and cached on the full path
+    if config["outside"]:
+        from memvault_hooks import trust
+
+        if trust.waiting(config):
+            return None  # the full path says what waits for `memvault allow`, exit 2
     if options.lock_fd is None and not options.keep_local and fastpath.nothing_changed(config):
         fastpath.record_no_change(config, options.trigger, options.quiet)
         if not options.quiet:
@@ -91,7 +96,10 @@ def run(args: argparse.Namespace | Options) -> int:
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.progress import Progress
 
+    from memvault_hooks import trust
+
     cfg = _config(args)
+    trust.require(cfg.to_dict())
     if cfg.config_file is None and not os.path.exists(os.path.join(cfg.project, ".git")):
         from memvault_hooks.errors import UsageError
 
