@@ -271,4 +271,4 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
 def set_remote(vault: Vault, url: str) -> None:
     """Record `url` as the vault's origin (pushing is done by the sync)."""
     current = vault.git("remote").decode().split()
-    vault.git("remote", "set-url" if "origin" in current else "add", "origin", url)
+    vault.git("remote", "set-url" if "origin" in current else "add", "--", "origin", url)

@@ -183,7 +183,7 @@ def _check_relative(path: str, key: str, value: str, what: str) -> None:
         raise ConfigError(path, key, f"{value!r} escapes its folder with '..'", f"give {what} inside source_dir")
 
 
-def _check_remote(where: str, project: str, remote: str) -> None:
+def check_remote(where: str, project: str, remote: str) -> None:
     """A remote is a URL or a folder outside the project; never an option for git."""
     from memvault_hooks import urls
 
@@ -256,7 +256,7 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
 
     remote = vault.get("remote")
     if remote is not None:
-        _check_remote(where, project, remote)
+        check_remote(where, project, remote)
     from memvault_hooks import trust
 
     outside = trust.settings(project, source_dir, remote=remote, log_file=log_file if log_value else None,

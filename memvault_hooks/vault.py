@@ -64,7 +64,10 @@ class Vault:
         self.configure()
 
     def configure(self) -> None:
-        """Settings and excludes every vault carries; idempotent."""
+        """Settings, excludes and memvault's mark (vaultmark.py) every vault carries; idempotent."""
+        from memvault_hooks import vaultmark
+
+        vaultmark.mark(self.path)
         for key, value in VAULT_SETTINGS:
             self.git("config", key, value)
         info = os.path.join(self.path, ".git", "info")

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace | Options) -> int:
     from memvault_hooks import backup
     from memvault_hooks import file_lock
     from memvault_hooks import processes
+    from memvault_hooks import vaultmark
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.progress import Progress
 
@@ -122,6 +123,8 @@ def run(args: argparse.Namespace | Options) -> int:
         with Progress("sync", enabled=not args.quiet) as shown:
             result = backup.run_locked(cfg, trigger, args.lock_fd, shown, keep_local=args.keep_local,
                                        quiet=args.quiet)
+    except vaultmark.NotAVault:
+        raise  # nothing is recorded in a place that is not ours (the error goes to stderr)
     except file_lock.LockTimeout as exc:
         backup.record_failure(cfg, args.trigger, str(exc))
         raise MemvaultError(str(exc)) from None
