@@ -81,3 +81,17 @@ def test_remote_that_is_an_option_or_inside_the_project_is_a_config_error(tmp_pa
             assert exc.key == "vault.remote" and "Fix:" in str(exc)
     (root / ".memvault.yaml").write_text(f"version: 1\nvault:\n  remote: '{tmp_path / 'outside.git'}'\n")
     assert config.load(str(root)).remote == str(tmp_path / "outside.git")
+
+
+def test_a_hook_cache_written_before_the_rule_is_not_used(tmp_path: Path) -> None:
+    from memvault_hooks import fastpath
+
+    root = tmp_path / "p"
+    root.mkdir()
+    cfg = _cfg(root, "version: 1\nvault:\n  remote: /srv/a.git\n")
+    fastpath.save_config(str(root), None, cfg)
+    assert fastpath.cached_config(str(root), None) == cfg
+    assert fastpath.not_allowed(cfg)
+    old = {k: v for k, v in cfg.items() if k != "outside"}  # as the previous release cached it
+    fastpath.save_config(str(root), None, old)
+    assert fastpath.cached_config(str(root), None) is None

@@ -109,11 +109,8 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
         return 2
     try:
         config = _load_config(directory, explicit)
-        if config["outside"]:
-            from memvault_hooks import trust
-
-            if trust.waiting(config):
-                return _not_allowed(config)
+        if fastpath.not_allowed(config):
+            return _not_allowed(config)
         if fastpath.nothing_changed(config):
             return 0
         from memvault_hooks import file_lock

@@ -58,11 +58,8 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     config = fastpath.cached_config(dirs.find_project(directory), explicit)
     if config is None:
         return None  # the configuration is read, validated and cached on the full path
-    if config["outside"]:
-        from memvault_hooks import trust
-
-        if trust.waiting(config):
-            return None  # the full path says what waits for `memvault allow`, exit 2
+    if fastpath.not_allowed(config):
+        return None  # the full path says what waits for `memvault allow`, exit 2
     if options.lock_fd is None and not options.keep_local and fastpath.nothing_changed(config):
         fastpath.record_no_change(config, options.trigger, options.quiet)
         if not options.quiet:
