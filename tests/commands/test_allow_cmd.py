@@ -46,6 +46,8 @@ def test_init_records_what_it_writes(project: Project, tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     proc = project.run("init", "--vault", str(project.vault), "--remote", str(remote))
     assert proc.returncode in (0, 1), proc.stderr  # 1: the remote is not there yet
+    assert "allowed what it sets outside the project" in proc.stdout and str(remote) in proc.stdout
     assert project.run("status", "--json").stdout.count("memvault allow") == 0
+    assert "already allowed" in project.run("allow").stdout
     assert project.sync().returncode in (0, 1)
     assert (project.stored / "memory.json").exists()
