@@ -221,6 +221,8 @@ def test_vault_path_never_takes_over_another_repository(project: Project, tmp_pa
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
         assert "did not create" in proc.stderr, args
     assert project.run("hook", "post-commit").returncode == 0
+    status = project.run("status", "--json")
+    assert status.returncode == 1 and "did not create" in json.loads(status.stdout)["problems"][0]
     assert _snapshot(work) == before
     assert (work / "code.py").read_text() == "print('uncommitted work')\n"
     assert not (work / ".memvault.lock").exists() and not (work / ".last_sync").exists()
