@@ -341,3 +341,17 @@ def test_credentials_in_a_url_never_show(project: Project, tmp_path: Path, isola
             if path.is_file():
                 assert token not in path.read_text(errors="replace"), path
 
+
+
+def test_fetch_writes_no_url_into_the_reflog(project: Project, tmp_path: Path) -> None:
+    from memvault_hooks import remote
+    from memvault_hooks.vault import Vault
+
+    origin = bare_remote(tmp_path, "remote.git")
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(origin))}\n")
+    assert project.sync().returncode == 0
+    git(origin, "update-ref", "refs/heads/other", "main")
+    vault = Vault(str(project.vault), "rAgentShared", "other")
+    remote.fetch(vault, str(origin), timeout=20)  # as a sync fetches when the remote moved on
+    fetched = git(project.vault, "reflog", "show", "--format=%gs", "refs/remotes/origin/other")
+    assert fetched.strip() and str(origin) not in fetched, fetched  # credentials would be in that URL
