@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         wrote = True
     # What init wrote (a remote given with --remote, say) is allowed by that act; a config
     # that was already there, perhaps from a clone, waits for `memvault allow` like any other.
+    written = os.path.abspath(os.path.expanduser(target))
+    wrote = wrote and config.find_config_file(project, target if args.config else None) == written  # not $MEMVAULT_CONFIG
     cfg = config.from_args(args.directory, target if args.config else None, trusted=not wrote)
     if wrote and cfg.outside:
         from memvault_hooks import trust
