@@ -21,6 +21,7 @@ from memvault_hooks import snapshot
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import statcache
+from memvault_hooks import urls
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.progress import Progress
@@ -177,7 +178,7 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     now = logs.utc_now()
     record["last_run"] = now
     if result.errors:
-        record["last_error"] = {"time": now, "trigger": trigger, "message": "; ".join(result.errors)}
+        record["last_error"] = {"time": now, "trigger": trigger, "message": urls.mask("; ".join(result.errors))}
     else:
         record["last_sync"] = now
         record["last_error"] = None
@@ -211,7 +212,7 @@ def push_now(cfg: Config) -> str | None:
     if error:
         now = logs.utc_now()
         record["last_run"] = now
-        record["last_error"] = {"time": now, "trigger": "push", "message": error}
+        record["last_error"] = {"time": now, "trigger": "push", "message": urls.mask(error)}
         logs.error(cfg.error_log, f"push: {error}")
     state.save(vault.path, record)
     return error
@@ -225,7 +226,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
         record = state.load(cfg.vault_path)
         now = logs.utc_now()
         record["last_run"] = now
-        record["last_error"] = {"time": now, "trigger": trigger, "message": reason}
+        record["last_error"] = {"time": now, "trigger": trigger, "message": urls.mask(reason)}
         try:
             state.save(cfg.vault_path, record)
         except OSError:
@@ -271,4 +272,4 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
 def set_remote(vault: Vault, url: str) -> None:
     """Record `url` as the vault's origin (pushing is done by the sync)."""
     current = vault.git("remote").decode().split()
-    vault.git("remote", "set-url" if "origin" in current else "add", "origin", url)
+    vault.git("remote", "set-url" if "origin" in current else "add", "--", "origin", url)

@@ -12,7 +12,7 @@ from memvault_hooks.errors import guarded
 
 COMMANDS = (
     "init", "sync", "hook", "install-hooks", "cron", "status",
-    "log", "show", "diff", "restore", "recover", "verify",
+    "log", "show", "diff", "restore", "recover", "verify", "allow",
 )
 
 
@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("recover", "fresh machine: clone the vault and restore every file", epilog=WHEN_HELP)
     p.add_argument("--from", dest="from_", metavar="URL", required=True, help="the vault's remote to clone")
     p.add_argument("--at", metavar="WHEN", help="restore the version at WHEN (see below; default: the latest)")
+
+    add("allow", "show the settings of this project's config that reach outside it (a remote, log files, "
+                 "folders elsewhere), and allow them for this user; needed again after any change to them")
 
     p = add("verify", "prove the backup is whole and restorable (exit 1 when any check fails)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

@@ -53,7 +53,7 @@ class Config:
     (inspect, ast, ...) would cost a sync more than its own work on a few files."""
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
-                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions")
+                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "outside")
     project: str
     config_file: str | None
     source_dir: str
@@ -67,6 +67,7 @@ class Config:
     log_file: str
     error_log: str
     mirror_deletions: bool
+    outside: tuple[tuple[str, str, str], ...]  # the settings that wait for `memvault allow` (trust.py)
 
     def __init__(self, **values: Any) -> None:
         missing = set(self.__slots__) - set(values)
@@ -94,6 +95,7 @@ class Config:
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
         values = dict(data)
         values["files"] = tuple(values["files"])
+        values["outside"] = tuple(tuple(setting) for setting in values["outside"])
         return cls(**values)
 
 
@@ -181,6 +183,24 @@ def _check_relative(path: str, key: str, value: str, what: str) -> None:
         raise ConfigError(path, key, f"{value!r} escapes its folder with '..'", f"give {what} inside source_dir")
 
 
+def check_remote(where: str, project: str, remote: str) -> None:
+    """A remote is a URL or a folder outside the project; never an option for git."""
+    from memvault_hooks import urls
+
+    if not remote.strip():
+        raise ConfigError(where, "vault.remote", "is empty", "give the vault's git URL, or null for a local vault only")
+    if remote.lstrip().startswith("-"):
+        raise ConfigError(where, "vault.remote", f"{urls.mask(remote)!r} starts with '-' (git would read it as an option)",
+                          "give the vault's git URL, such as git@github.com:you/vault.git")
+    if any(c in remote for c in "\n\r\0"):
+        raise ConfigError(where, "vault.remote", "holds a line break or NUL", "give the vault's git URL on one line")
+    folder = urls.local_path(remote, project)
+    if folder is not None and _is_within(folder, project):
+        raise ConfigError(where, "vault.remote", f"{urls.mask(remote)!r} names {folder}, inside the project "
+                          "(a relative path is read from the project folder)",
+                          "give a URL, or a folder outside the project such as ~/vault-remote.git")
+
+
 def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Config:
     where = config_file or "(built-in defaults)"
     _check_keys(where, "", raw, _TOP_KEYS)
@@ -234,6 +254,13 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
     err_value = raw.get("error_log")
     error_log = _resolve(project, err_value) if err_value else os.path.splitext(log_file)[0] + ".err"
 
+    remote = vault.get("remote")
+    if remote is not None:
+        check_remote(where, project, remote)
+    from memvault_hooks import trust
+
+    outside = trust.settings(project, source_dir, remote=remote, log_file=log_file if log_value else None,
+                             error_log=error_log if err_value else None)
     return Config(
         project=project,
         config_file=config_file,
@@ -241,21 +268,28 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         files=tuple(files),
         vault_path=vault_path,
         subdir=subdir.strip("/"),
-        remote=vault.get("remote"),
+        remote=remote,
         branch=branch,
         timeout=timeout,
         schedule=schedule,
         log_file=log_file,
         error_log=error_log,
         mirror_deletions=raw.get("mirror_deletions", False),
+        outside=outside,
     )
 
 
-def from_args(directory: str | None, explicit: str | None) -> Config:
-    """The configuration for `-C DIR` / `--config FILE`, validated; refreshes the hook's cache."""
+def from_args(directory: str | None, explicit: str | None, trusted: bool = True) -> Config:
+    """The configuration for `-C DIR` / `--config FILE`, validated; refreshes the hook's cache.
+
+    With `trusted` (every command that acts on it) settings that reach outside the project
+    must have been allowed (trust.py): else NotAllowed, exit 2, before anything is touched."""
     from memvault_hooks import fastpath
+    from memvault_hooks import trust
 
     project = dirs.find_project(directory)
     cfg = load(project, explicit)
     fastpath.save_config(project, explicit, cfg.to_dict())
+    if trusted:
+        trust.require(cfg.to_dict())
     return cfg

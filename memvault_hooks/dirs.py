@@ -58,6 +58,17 @@ def fast_cache_dir() -> str | None:
     return os.path.join(base, "memvault")
 
 
+def fast_state_dir() -> str | None:
+    """platformdirs' user_state_dir on Linux and other XDG systems, found without importing
+    it (the hook's path checks the trust record there); None elsewhere."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    base = os.environ.get("XDG_STATE_HOME", "").strip()
+    if not base or not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "memvault")
+
+
 def make_private_dir(path: str) -> None:
     """Create a folder (and parents) readable by its owner alone."""
     os.makedirs(path, mode=0o700, exist_ok=True)

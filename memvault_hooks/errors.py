@@ -38,13 +38,17 @@ def guarded(command: Callable[[], int]) -> int:
     try:
         return int(command())
     except MemvaultError as exc:
-        sys.stderr.write(f"memvault: error: {exc}\n")
+        from memvault_hooks import urls
+
+        sys.stderr.write(urls.mask(f"memvault: error: {exc}\n"))
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("memvault: interrupted\n")
         return 130
     except Exception as exc:  # an unexpected failure: say it plainly, keep the details
-        sys.stderr.write(f"memvault: unexpected error: {type(exc).__name__}: {exc}\n")
+        from memvault_hooks import urls
+
+        sys.stderr.write(urls.mask(f"memvault: unexpected error: {type(exc).__name__}: {exc}\n"))
         if "MEMVAULT_DEBUG" in os.environ:
             import traceback
 

@@ -68,6 +68,8 @@ def cached_config(project: str, explicit: str | None) -> dict[str, Any] | None:
         config_file = _expected_config_file(project, explicit)
         if config_file != cached["config"]["config_file"] or _config_sig(config_file) != cached["sig"]:
             return None
+        if "outside" not in cached["config"]:
+            return None  # written by a release before the trust rule: parse the file again
         return cached["config"]  # type: ignore[no-any-return]
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
@@ -88,6 +90,16 @@ def save_config(project: str, explicit: str | None, config: dict[str, Any]) -> N
         os.replace(tmp, path)
     except OSError:
         pass  # only a cache: the next run parses the YAML again
+
+
+def not_allowed(config: dict[str, Any]) -> bool:
+    """The trust rule on the hook's path: True while settings that reach outside the
+    project wait for `memvault allow` (one small file read, and only when there are any)."""
+    if not config["outside"]:
+        return False
+    from memvault_hooks import trust
+
+    return bool(trust.waiting(config))
 
 
 def nothing_changed(config: dict[str, Any]) -> bool:

@@ -23,6 +23,9 @@ class LockTimeout(Exception):
 
 
 def _open(vault_path: str) -> int:
+    from memvault_hooks import vaultmark
+
+    vaultmark.check(vault_path)  # never a lock in a repository or folder memvault did not make
     os.makedirs(vault_path, mode=0o700, exist_ok=True)
     return os.open(os.path.join(vault_path, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
 
@@ -77,6 +80,9 @@ class locked:  # noqa: N801 -- used as `with file_lock.locked(...)`, like a func
 def mark_pending(vault_path: str, trigger: str, after_pid: int | None = None) -> None:
     """Ask the run holding the lock (or the next one) to sync again, once the git
     command `after_pid` has returned."""
+    from memvault_hooks import vaultmark
+
+    vaultmark.check(vault_path)
     os.makedirs(vault_path, mode=0o700, exist_ok=True)
     fd = os.open(os.path.join(vault_path, PENDING_NAME), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

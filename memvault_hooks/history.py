@@ -85,6 +85,9 @@ class History:
 
     def __enter__(self) -> History:
         self._stack.enter_context(scrubbed_environ())
+        from memvault_hooks import vaultmark
+
+        vaultmark.check(self.cfg.vault_path)  # never read a repository memvault did not make as a vault
         if os.path.isdir(os.path.join(self.cfg.vault_path, ".git")):
             import git
 

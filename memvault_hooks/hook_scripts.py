@@ -2,7 +2,8 @@
 
 The copies in the repository's `hooks/` folder find Python as `$MEMVAULT_PYTHON` (else
 `python3`); the ones `memvault install-hooks` writes name the interpreter memvault runs
-under, by absolute path, so they work from any shell, GUI or IDE. A hook that was there
+under, by absolute path, so they work from any shell, GUI or IDE. Python runs in isolated mode (`-I`): the
+project's folder is not on `sys.path`, so a `memvault_hooks` folder there is never imported. A hook that was there
 before is kept beside ours as `<stage>.pre-memvault` and run after memvault has handed
 its work off, with the same arguments and stdin; its exit status is the hook's.
 """
@@ -21,7 +22,7 @@ TEMPLATE = """\
 # It never slows or fails the git command: the backup runs detached once git returns.
 # A hook that was here before is kept as {stage}{suffix} and still runs, after us.
 MEMVAULT_PYTHON={python}
-MEMVAULT_AFTER_PID=$PPID "$MEMVAULT_PYTHON" -m memvault_hooks{options} hook {stage} "$@" </dev/null || :
+MEMVAULT_AFTER_PID=$PPID "$MEMVAULT_PYTHON" -I -m memvault_hooks{options} hook {stage} "$@" </dev/null || :
 previous="${{0%/*}}/{stage}{suffix}"
 if [ -x "$previous" ]; then
     exec "$previous" "$@"

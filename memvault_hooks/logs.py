@@ -11,6 +11,7 @@ import sys
 import time
 
 from memvault_hooks import dirs
+from memvault_hooks import urls
 
 
 def utc_now() -> str:
@@ -40,7 +41,7 @@ def _append(path: str, line: str) -> None:
     try:
         if os.fstat(fd).st_mode & 0o077:
             os.fchmod(fd, 0o600)
-        os.write(fd, f"{utc_now()} [{os.getpid()}] {line}\n".encode("utf-8", errors="replace"))
+        os.write(fd, f"{utc_now()} [{os.getpid()}] {urls.mask(line)}\n".encode("utf-8", errors="replace"))
     finally:
         os.close(fd)
 

@@ -40,6 +40,11 @@ def _fast(argv: Sequence[str]) -> int | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from memvault_hooks import urls
+
+    if not isinstance(sys.stdout, urls.MaskedStream):  # credentials in a URL are never printed
+        sys.stdout = urls.MaskedStream(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = urls.MaskedStream(sys.stderr)  # type: ignore[assignment]
     code = _fast(argv)
     if code is not None:
         return code

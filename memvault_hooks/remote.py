@@ -20,6 +20,7 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import replay
+from memvault_hooks import urls
 from memvault_hooks.behind import FLAG as BEHIND_FLAG
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.gitenv import run_git
@@ -28,6 +29,7 @@ from memvault_hooks.replay import ZERO
 from memvault_hooks.vault import Vault
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     from memvault_hooks.config import Config
@@ -142,9 +144,9 @@ def ensure_origin(vault: Vault, url: str) -> None:
     if current == url:
         return
     if current is None:
-        vault.git("remote", "add", REMOTE_NAME, url)
+        vault.git("remote", "add", "--", REMOTE_NAME, url)
     else:
-        vault.git("remote", "set-url", REMOTE_NAME, url)
+        vault.git("remote", "set-url", "--", REMOTE_NAME, url)
 
 
 def ssh_env(vault: Vault) -> dict[str, str]:
@@ -186,10 +188,10 @@ class _Clock:
 def _push(vault: Vault, url: str, sha: str, clock: _Clock, env: dict[str, str]) -> bool:
     """True when pushed; False when refused because the remote moved (another machine
     pushed first, or is pushing right now); RemoteError otherwise."""
-    proc = run_git(vault.path, "push", "--porcelain", "--no-verify", url,
+    proc = run_git(vault.path, "push", "--porcelain", "--no-verify", "--", url,
                    f"{sha}:refs/heads/{vault.branch}", env=env, timeout=clock.next(), check=False)
     if proc.returncode == 0:
-        vault.git("update-ref", "-m", f"memvault: pushed to {url}", tracking_ref(vault.branch), sha)
+        vault.git("update-ref", "-m", urls.mask(f"memvault: pushed to {url}"), tracking_ref(vault.branch), sha)
         return True
     refused = [line for line in proc.stdout.decode(errors="replace").splitlines() if line.startswith("!")]
     if any(_moved(line) for line in refused):
@@ -209,10 +211,16 @@ def _moved(line: str) -> bool:
         hint in line for hint in ("cannot lock ref", "failed to update ref", "but expected", "incorrect old value"))
 
 
+def _no_url_in_reflog(env: Mapping[str, str] | None) -> dict[str, str]:
+    """git writes `fetch <its arguments>` into the reflog, the URL (and any credentials in
+    it) included, unless GIT_REFLOG_ACTION names the action: then only that is written."""
+    return {**(env or {}), "GIT_REFLOG_ACTION": "memvault fetch"}
+
+
 def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = None) -> str:
     """Fetch the remote branch into origin/<branch> (a local view, never pushed); its tip."""
-    run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", url,
-            f"+refs/heads/{vault.branch}:{tracking_ref(vault.branch)}", env=env, timeout=timeout)
+    run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--", url,
+            f"+refs/heads/{vault.branch}:{tracking_ref(vault.branch)}", env=_no_url_in_reflog(env), timeout=timeout)
     tip = _rev(vault, tracking_ref(vault.branch))
     if tip is None:
         raise RemoteError(f"fetched nothing for branch {vault.branch}")
@@ -323,7 +331,7 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
         return False, f"no vault at {cfg.vault_path}"
     local = _rev(vault, f"refs/heads/{cfg.branch}")
     try:
-        proc = run_git(vault.path, "ls-remote", remote_url(cfg), f"refs/heads/{cfg.branch}",
+        proc = run_git(vault.path, "ls-remote", "--", remote_url(cfg), f"refs/heads/{cfg.branch}",
                        env=ssh_env(vault), timeout=cfg.timeout)
     except MemvaultError as exc:
         return False, f"remote {cfg.remote} cannot be reached: {exc}"
@@ -339,8 +347,9 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
         return True, f"local and remote tips agree at {local[:12]}"
     if _rev(vault, remote) is None:
         try:
-            run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc",
-                    remote_url(cfg), f"refs/heads/{cfg.branch}", env=ssh_env(vault), timeout=cfg.timeout)
+            run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--",
+                    remote_url(cfg), f"refs/heads/{cfg.branch}", env=_no_url_in_reflog(ssh_env(vault)),
+                    timeout=cfg.timeout)
         except MemvaultError as exc:
             return False, f"remote tip {remote[:12]} differs from local {local[:12]} and cannot be fetched: {exc}"
     if _is_ancestor(vault, local, remote):

@@ -20,9 +20,10 @@ from memvault_hooks.state import STATE_NAME
 from memvault_hooks.statcache import NAME as STATCACHE_NAME
 
 TMP_NAME = ".memvault-tmp"
+NEW_NAME = ".memvault-new"  # where `create` makes a vault's repository before it moves in
 # Machine-local files that live in the vault folder and are never committed.
 LOCAL_FILES = (LOCK_NAME, PENDING_NAME, STATE_NAME, f"{STATE_NAME}.*.tmp", f"{TMP_NAME}/", STATCACHE_NAME,
-               f"{STATCACHE_NAME}.*.tmp", CHECKED_NAME, f"{CHECKED_NAME}.*.tmp")
+               f"{STATCACHE_NAME}.*.tmp", CHECKED_NAME, f"{CHECKED_NAME}.*.tmp", f"{NEW_NAME}/")
 # Lock files a killed git process can leave behind; stale whenever we hold our own lock.
 GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
 # Settings written into every vault: a pack that grows with the deltas, not the snapshots.
@@ -58,13 +59,27 @@ class Vault:
         return [n for n in names if n not in own and not n.startswith(f"{STATE_NAME}.")]
 
     def create(self) -> None:
-        """`git init` a new vault (no template: no hooks run there). Call under the lock."""
+        """`git init` a new vault (no template: no hooks run there). Call under the lock.
+
+        The repository is made and marked (vaultmark.py) beside, and its `.git` renamed into
+        place: a run that looks meanwhile never sees an unmarked repository there."""
         dirs.make_private_dir(self.path)
-        self.git("init", "-q", "--template=", f"--initial-branch={self.branch}")
-        self.configure()
+        staging = os.path.join(self.path, NEW_NAME)
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        dirs.make_private_dir(staging)
+        new = Vault(staging, self.subdir, self.branch)
+        new.git("init", "-q", "--template=", f"--initial-branch={self.branch}")
+        new.configure()
+        os.rename(os.path.join(staging, ".git"), os.path.join(self.path, ".git"))
+        shutil.rmtree(staging, ignore_errors=True)
 
     def configure(self) -> None:
-        """Settings and excludes every vault carries; idempotent."""
+        """Settings, excludes and memvault's mark (vaultmark.py) every vault carries; idempotent."""
+        from memvault_hooks import vaultmark
+
+        vaultmark.mark(self.path)
         for key, value in VAULT_SETTINGS:
             self.git("config", key, value)
         info = os.path.join(self.path, ".git", "info")

@@ -174,8 +174,10 @@ def home_env(base: Path, name: str) -> dict[str, str]:
 
 def join(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`memvault init` in a cloned project whose config names `vault.remote`, as a user
-    runs it (README "Second machine"); both machines of `Joined` start with it. Once
-    `memvault allow` exists, `project.run("allow", env=env)` goes here, first."""
+    runs it (README "Second machine"): `memvault allow` first (the remote came with the
+    clone), then `memvault init`; both machines of `Joined` start with it."""
+    allowed = project.run("allow", env=env)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     return project.run("init", env=env)
 
 

@@ -88,8 +88,13 @@ class Project:
             path.write_bytes(content)
         return path
 
-    def config(self, text: str) -> None:
+    def config(self, text: str, allow: bool = True, env: dict[str, str] | None = None) -> None:
+        """Write .memvault.yaml as its user would, and allow what it sets outside the
+        project (`memvault allow`, needed after every change to those settings)."""
         (self.root / ".memvault.yaml").write_text(text)
+        if allow:
+            proc = self.run("allow", env=env)
+            assert proc.returncode == 0 or "Fix:" in proc.stderr, proc.stdout + proc.stderr  # or a config error
 
     def log(self, *paths: str) -> list[str]:
         return vault_log(self.vault, *paths) if (self.vault / ".git").exists() else []

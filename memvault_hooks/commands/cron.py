@@ -80,7 +80,7 @@ def _env_part() -> str:
 def entry(cfg: config.Config, schedule: str) -> str:
     """The crontab line for this project (without its newline)."""
     python = os.path.abspath(sys.executable)
-    argv = [python, "-m", "memvault_hooks", "-C", cfg.project]
+    argv = [python, "-I", "-m", "memvault_hooks", "-C", cfg.project]  # isolated: never the project's code
     if cfg.config_file:
         argv += ["--config", cfg.config_file]
     argv += ["sync", "--trigger", "cron", "--quiet"]
@@ -164,7 +164,7 @@ def remove(cfg: config.Config) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = config.from_args(args.directory, args.config)
+    cfg = config.from_args(args.directory, args.config, trusted=args.cron_command == "install")
     if args.cron_command == "install":
         schedule = cfg.schedule
         if args.schedule is not None:

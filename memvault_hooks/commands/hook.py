@@ -65,23 +65,41 @@ def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
         return cached
     from memvault_hooks import config
 
-    return config.from_args(directory, explicit).to_dict()
+    return config.from_args(directory, explicit, trusted=False).to_dict()
+
+
+def python() -> str:
+    """The interpreter memvault runs under, by absolute path: with `-I` (isolated mode) it
+    imports the installed package, never a `memvault_hooks` folder of the project."""
+    return os.path.abspath(sys.executable)
 
 
 def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int, after_pid: int) -> None:
     """Start `memvault sync` detached (own session, no terminal), holding the lock."""
-    argv = [sys.executable, "-m", "memvault_hooks", "-C", config["project"]]
+    argv = [python(), "-I", "-m", "memvault_hooks", "-C", config["project"]]
     if explicit:
         argv += ["--config", os.path.abspath(explicit)]
     argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(after_pid)]
     error_log = config["error_log"]
     dirs.make_private_dir(os.path.dirname(error_log))
     os.set_inheritable(lock_fd, True)
-    os.posix_spawn(sys.executable, argv, os.environ, setsid=True, file_actions=[
+    os.posix_spawn(argv[0], argv, os.environ, setsid=True, file_actions=[
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, error_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
     ])
+
+
+def _not_allowed(config: dict[str, Any]) -> int:
+    """Nothing is done until the user allows the config: say so on stderr, once a hook.
+
+    Exit 0, as always for a hook; under the pre-commit framework, which shows a hook's
+    output only when it reports failure, exit 1 so that the line is seen (a post-* hook's
+    status never stops git)."""
+    from memvault_hooks import trust
+
+    sys.stderr.write(f"memvault: backup skipped: {trust.message(config)}\n")
+    return 1 if os.environ.get("PRE_COMMIT") == "1" else 0
 
 
 def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
@@ -91,6 +109,8 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
         return 2
     try:
         config = _load_config(directory, explicit)
+        if fastpath.not_allowed(config):
+            return _not_allowed(config)
         if fastpath.nothing_changed(config):
             return 0
         from memvault_hooks import file_lock

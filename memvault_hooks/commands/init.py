@@ -77,6 +77,9 @@ def plan(cfg: config.Config) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     project = dirs.find_project(args.directory)
     target = args.config or os.path.join(project, config.CONFIG_NAME)
+    if args.remote is not None:
+        config.check_remote("--remote", project, args.remote)  # before anything is written
+    wrote = False
     if os.path.exists(target):
         print(f"memvault: keeping the existing {target}")
         if args.vault or args.remote:
@@ -86,7 +89,17 @@ def run(args: argparse.Namespace) -> int:
         with open(target, "x", encoding="utf-8") as f:
             f.write(render(vault, args.remote))
         print(f"memvault: wrote {target}")
-    cfg = config.from_args(args.directory, target if args.config else None)
+        wrote = True
+    # What init wrote (a remote given with --remote, say) is allowed by that act; a config
+    # that was already there, perhaps from a clone, waits for `memvault allow` like any other.
+    written = os.path.abspath(os.path.expanduser(target))
+    wrote = wrote and config.find_config_file(project, target if args.config else None) == written  # not $MEMVAULT_CONFIG
+    cfg = config.from_args(args.directory, target if args.config else None, trusted=not wrote)
+    if wrote and cfg.outside:
+        from memvault_hooks import trust
+
+        trust.allow(cfg.to_dict())
+        print("memvault: allowed what it sets outside the project: " + "; ".join(trust.describe(cfg.to_dict())))
     unreachable = None
     cloned = False
     with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):

@@ -149,19 +149,42 @@ def uninstall(project: str) -> list[str]:
     return done
 
 
+def global_hooks_path(project: str) -> str | None:
+    """core.hooksPath when it comes from the user's global or the system git config (not
+    the repository's own): the folder every repository on the machine runs hooks from."""
+    for scope in ("--global", "--system"):
+        proc = subprocess.run(["git", "-C", project, "config", scope, "--path", "--get", "core.hooksPath"],
+                              capture_output=True, stdin=subprocess.DEVNULL, env=gitenv.git_env())
+        if proc.returncode == 0 and proc.stdout.strip():
+            local = subprocess.run(["git", "-C", project, "config", "--local", "--get", "core.hooksPath"],
+                                   capture_output=True, stdin=subprocess.DEVNULL, env=gitenv.git_env())
+            if local.returncode == 0 and local.stdout.strip():
+                return None  # the repository's own setting wins
+            return proc.stdout.decode().strip()
+    return None
+
+
+GLOBAL_WARNING = (
+    "{folder} is core.hooksPath in your {scope} git config: EVERY git repository on this machine runs "
+    "these hooks, so a memvault backup starts in each of them on commit, checkout and merge "
+    "(each project's settings that reach outside it still wait for `memvault allow`). "
+    "To limit them to this project: git config --local core.hooksPath .git/hooks, then run this again")
+
+
 def run(args: argparse.Namespace) -> int:
+    from memvault_hooks import config
+
     project = dirs.find_project(args.directory)
     if args.uninstall:
         done = uninstall(project)
     else:
-        config_file = None
-        if args.config:
-            from memvault_hooks import config
-
-            config_file = config.find_config_file(project, args.config)
-        done = install(project, config_file)
+        cfg = config.from_args(args.directory, args.config)  # the trust rule: allowed settings only
+        done = install(project, cfg.config_file if args.config else None)
     folder = hooks_dir(project)
     for line in done or ["no memvault hooks to remove"]:
         print(f"memvault: {line}")
     print(f"memvault: hooks folder: {folder}")
+    shared = global_hooks_path(project)
+    if shared is not None and not args.uninstall:
+        sys.stderr.write("memvault: warning: " + GLOBAL_WARNING.format(folder=folder, scope="global or system") + "\n")
     return 0

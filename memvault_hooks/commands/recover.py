@@ -33,7 +33,10 @@ def _same_remote(a: str, b: str) -> bool:
 
 def _prepare_place(path: str, url: str) -> bool:
     """True when a vault cloned from `url` is already there; raise when the place is taken."""
-    if os.path.isdir(os.path.join(path, ".git")):
+    if os.path.lexists(os.path.join(path, ".git")):
+        from memvault_hooks import vaultmark
+
+        vaultmark.check(path)  # a repository memvault did not make is never reused nor removed
         origin = clone.origin_url(path)
         if origin and _same_remote(origin, url):
             return True

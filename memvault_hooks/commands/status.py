@@ -148,8 +148,21 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = config.from_args(args.directory, args.config)
-    report = collect(cfg)
+    from memvault_hooks import trust
+    from memvault_hooks import vaultmark
+
+    cfg = config.from_args(args.directory, args.config, trusted=False)
+    try:
+        vaultmark.check(cfg.vault_path)
+    except vaultmark.NotAVault as exc:  # nothing of it is read as a vault
+        report: dict[str, Any] = {"ok": False, "last_sync": None, "changed": [], "behind": [], "push_pending": 0,
+                  "hooks_installed": install_hooks.installed(cfg.project), "cron_installed": False,
+                  "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)]}
+    else:
+        report = collect(cfg)
+    if trust.waiting(cfg.to_dict()):
+        report["problems"].insert(0, trust.message(cfg.to_dict()))
+        report["ok"] = False
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -58,6 +58,8 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     config = fastpath.cached_config(dirs.find_project(directory), explicit)
     if config is None:
         return None  # the configuration is read, validated and cached on the full path
+    if fastpath.not_allowed(config):
+        return None  # the full path says what waits for `memvault allow`, exit 2
     if options.lock_fd is None and not options.keep_local and fastpath.nothing_changed(config):
         fastpath.record_no_change(config, options.trigger, options.quiet)
         if not options.quiet:
@@ -88,10 +90,14 @@ def run(args: argparse.Namespace | Options) -> int:
     from memvault_hooks import backup
     from memvault_hooks import file_lock
     from memvault_hooks import processes
+    from memvault_hooks import vaultmark
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.progress import Progress
 
+    from memvault_hooks import trust
+
     cfg = _config(args)
+    trust.require(cfg.to_dict())
     if cfg.config_file is None and not os.path.exists(os.path.join(cfg.project, ".git")):
         from memvault_hooks.errors import UsageError
 
@@ -114,6 +120,8 @@ def run(args: argparse.Namespace | Options) -> int:
         with Progress("sync", enabled=not args.quiet) as shown:
             result = backup.run_locked(cfg, trigger, args.lock_fd, shown, keep_local=args.keep_local,
                                        quiet=args.quiet)
+    except vaultmark.NotAVault:
+        raise  # nothing is recorded in a place that is not ours (the error goes to stderr)
     except file_lock.LockTimeout as exc:
         backup.record_failure(cfg, args.trigger, str(exc))
         raise MemvaultError(str(exc)) from None
