@@ -15,9 +15,9 @@ gone, so the vault's latest stays the same) is not raised again until it changes
 
 How it is meant to be wired (by the integrator):
 - sync, for each memory file the vault holds, under the lock, before committing:
-  `before = measure_bytes(vault_blob, kind_of(rel))` (or measure_file on the capture of the
-  vault version), `after = measure_file(capture.tmp_path, kind)` or None when the file is
-  gone, then `alert = record.update(rel, before, after, cfg.alert_shrink, good_rev=HEAD,
+  `kind = kind_for(rel, live path)`, `before = measure_bytes(vault_blob, kind)` (or
+  measure_file on a copy of the vault version), `after = measure_file(capture.tmp_path, kind)`
+  or None when the file is gone, then `alert = record.update(rel, before, after, cfg.alert_shrink, good_rev=HEAD,
   now=...)`; a returned alert is new: print `alert.message()` on stderr, log it, and add
   `alert.trailer()` to the commit message (backup/message.py); set `alert_rev` to the new
   commit with `record.committed(rel, rev)`; then `record.save(vault)`.
@@ -49,6 +49,15 @@ _LEAF_EVENTS = frozenset(("string", "number", "boolean", "null"))
 
 
 # ---- measuring ---------------------------------------------------------------------------
+
+def kind_for(rel: str, path: str | None = None) -> str:
+    """The measure's kind of a memory file: 'sqlite' for a database (by its ending or its
+    header, as sqlite_store decides), else formats.kind_of ('json', 'jsonl', 'text')."""
+    from memvault_hooks import formats
+    from memvault_hooks import sqlite_store
+
+    return "sqlite" if sqlite_store.is_database(rel, path) else formats.kind_of(rel)
+
 
 def measure_file(path: str, kind: str) -> int | None:
     """The measure of the file at `path` for its kind ('json', 'jsonl', 'text', 'sqlite');

@@ -297,6 +297,7 @@ def _mcp_memory_outside(project: str) -> Outside:
         return out
     real_project = os.path.realpath(project)
     used_names: set[str] = set()
+    seen: set[str] = set()
     for name, entry in memory_servers(config):
         out.named = True
         env = entry.get("env")
@@ -321,12 +322,16 @@ def _mcp_memory_outside(project: str) -> Outside:
                 if not dists:
                     continue
                 path = os.path.join(dists[0], "memory.jsonl")
+        real = os.path.realpath(path)
+        if real in seen:
+            continue                            # two servers sharing one file: backed up once
+        seen.add(real)
         folder, file_name = os.path.split(path)
         under = ""
         if file_name in used_names:
             under = re.sub(r"[^a-z0-9-]", "-", name.lower()).strip("-") + "/"
         used_names.add(file_name)
-        inside = sources.inside(os.path.realpath(path), real_project)
+        inside = sources.inside(real, real_project)
         out.places.append(Place("mcp-memory", folder, (glob.escape(file_name),), origin, under, inside))
     return out
 

@@ -230,6 +230,7 @@ def watch(targets: Sequence[Target], run_sync: Callable[[], object], *,
         f"at most {max_wait:g} s; Ctrl-C or SIGTERM stops")
     first_change: float | None = None
     last_change = 0.0
+    vanished = 0            # watches that failed at once on a folder gone meanwhile
     last_look = time.monotonic()
 
     def stopped() -> bool:
@@ -247,7 +248,13 @@ def watch(targets: Sequence[Target], run_sync: Callable[[], object], *,
                 item = None
             now = time.monotonic()
             changed = False
-            if isinstance(item, _Failed):
+            if isinstance(item, _Failed) and isinstance(item.error, FileNotFoundError) and vanished < 3:
+                vanished += 1
+                source.close()                  # a folder went away as the watch started:
+                folders = plan(targets)         # watch what is there now
+                source = _Source(sorted(folders), polling, events)
+                changed = True
+            elif isinstance(item, _Failed):
                 reason = f"{type(item.error).__name__}: {item.error}"
                 source.close()
                 if polling:
@@ -260,6 +267,7 @@ def watch(targets: Sequence[Target], run_sync: Callable[[], object], *,
                 source = _Source(sorted(folders), polling, events)
                 changed = True
             elif isinstance(item, set):
+                vanished = 0
                 changed = any(matcher(p) for p in item)
             if item is not None or now - last_look >= recheck:
                 last_look = now

@@ -73,6 +73,9 @@ def test_text_counts_bytes_and_sqlite_counts_rows(tmp_path: Path) -> None:
     assert alerts.measure_bytes(b"", "sqlite") == 0
     assert alerts.measure_bytes(b"garbage, not a database", "sqlite") is None
     assert alerts.measure_file(str(tmp_path / "missing"), "text") is None
+    assert [alerts.kind_for(n, str(db)) for n in ("m.db", "store")] == ["sqlite", "sqlite"]
+    assert [alerts.kind_for(n) for n in ("a.json", "b.jsonl", "MEMORY.md", "x.sqlite3")] == \
+        ["json", "jsonl", "text", "sqlite"]
 
 
 @pytest.mark.parametrize("before, after, shrink, kind", [

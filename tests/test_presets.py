@@ -177,7 +177,8 @@ def test_two_servers_with_one_file_name_are_kept_apart(proj: Path, tmp_path: Pat
     a = write(tmp_path / "a" / "memory.jsonl")
     b = write(tmp_path / "b" / "memory.jsonl")
     mcp(proj, {"work": {**MEMORY_SERVER, "env": {"MEMORY_FILE_PATH": str(a)}},
-               "Home Graph": {**MEMORY_SERVER, "env": {"MEMORY_FILE_PATH": str(b)}}})
+               "Home Graph": {**MEMORY_SERVER, "env": {"MEMORY_FILE_PATH": str(b)}},
+               "work-again": {**MEMORY_SERVER, "env": {"MEMORY_FILE_PATH": str(a)}}})
     places = presets.resolve(str(proj), ["mcp-memory"]).places
     assert [found_files(p) for p in places] == [["@mcp-memory/memory.jsonl"],
                                                 ["@mcp-memory/home-graph/memory.jsonl"]]
