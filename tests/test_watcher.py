@@ -61,12 +61,12 @@ def start(tmp_path: Path) -> Iterator[object]:
     procs: list[subprocess.Popen[str]] = []
 
     def _start(seconds: float = 0.0, debounce: float = 0.3, max_wait: float = 60.0,
-               polling: bool = False) -> Watched:
+               polling: bool = False, prefix: tuple[str, ...] = ()) -> Watched:
         root = tmp_path / "project"
         root.mkdir(exist_ok=True)
         (root / "memory.json").write_text("{}")
         log = tmp_path / "log"
-        proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(root), str(log), str(seconds),
+        proc = subprocess.Popen([*prefix, sys.executable, "-c", SCRIPT, str(root), str(log), str(seconds),
                                  str(debounce), str(max_wait), "1" if polling else "0"],
                                 stderr=subprocess.PIPE, text=True)
         procs.append(proc)
@@ -152,6 +152,33 @@ def test_polling_mode_sees_writes_and_a_recreated_folder(start) -> None:  # type
     (w.root / "notes" / "x.md").write_text("x")
     w.wait_runs(2)
     w.proc.send_signal(signal.SIGINT)
+    assert w.proc.wait(timeout=10) == 0
+
+
+NO_INOTIFY = ("unshare", "--user", "--map-root-user", "sh", "-c",
+              'echo 0 > /proc/sys/user/max_inotify_instances && exec "$@"', "sh")
+
+
+def _no_inotify_possible() -> bool:
+    """Whether a user namespace (whose inotify limit is its own) can be made here."""
+    try:
+        return subprocess.run([*NO_INOTIFY, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not _no_inotify_possible(), reason="needs unshare and user namespaces")
+def test_without_inotify_it_falls_back_to_polling_and_says_so(start) -> None:  # type: ignore[no-untyped-def]
+    # In its own user namespace the watcher may create no inotify instance at all (the
+    # limit there is 0; the machine's own limit is untouched): the native watch fails.
+    w = start(prefix=NO_INOTIFY)
+    assert "native events" in w.first_line
+    assert w.proc.stderr is not None
+    said = w.proc.stderr.readline()
+    assert "native file watch failed" in said and "falling back to polling" in said
+    (w.root / "memory.json").write_text('{"b": 1}')
+    w.wait_runs(1)
+    w.proc.send_signal(signal.SIGTERM)
     assert w.proc.wait(timeout=10) == 0
 
 
