@@ -27,6 +27,9 @@ How it is meant to be wired (by the integrator):
   a usage error naming the active ones. restore: `record.restored(rels)` for what it wrote.
 - log: `parse_trailer` on `Memvault-Alert` trailers marks alert commits.
 - config: `alert_shrink` is a number with 0 <= value <= 1 (1: only emptied/vanished alert).
+- vault.LOCAL_FILES gains ALERTS_NAME and f"{ALERTS_NAME}.*.tmp" (never committed).
+A vanished file makes no commit (the vault keeps its last version): its alert lives in the
+record, on stderr and in `status`, with no trailer.
 """
 from __future__ import annotations
 

@@ -37,6 +37,13 @@ def found_files(place: presets.Place) -> list[str]:
 MEMORY_SERVER = {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"]}
 
 
+@pytest.fixture(autouse=True)
+def default_npm_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The npx cache in the private HOME, whatever the environment running the tests says."""
+    for var in ("npm_config_cache", "NPM_CONFIG_CACHE"):
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture
 def proj(tmp_path: Path) -> Path:
     p = tmp_path / "work space" / "my_proj.v2"
