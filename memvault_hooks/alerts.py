@@ -69,9 +69,9 @@ def measure_file(path: str, kind: str) -> int | None:
         if kind == "sqlite":
             if os.path.getsize(path) == 0:
                 return 0
-            from memvault_hooks import sqlite_store
+            from memvault_hooks import sqlite_rows
 
-            return sqlite_store.row_total(path)
+            return sqlite_rows.row_total(path)
         if kind == "text":
             return os.path.getsize(path)
         with open(path, "rb") as f:

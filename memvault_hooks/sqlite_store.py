@@ -10,8 +10,7 @@ in its `-wal` file, and a copy taken mid-write is torn. Here:
   longer than the timeout, or a copy that fails its check, is retried a few times and then
   raised as `DatabaseProblem` (what snapshot.Unreadable is for a JSON file: the last good
   version stays, the event is logged, the sync exits 1 and the next run tries again);
-- `table_changes(old, new)` counts added / removed / changed rows per table, in SQL over
-  both files attached to one connection (memory stays bounded whatever their size);
+- (rows are counted and compared by sqlite_rows.py);
 - `writers(path)` names processes that hold the database open for writing;
 - `replace(path, new_copy)` puts a copy in place for restore: refuses while another process
   holds it open for writing, removes the stale `-wal`, `-shm` and `-journal` (which SQLite
@@ -20,12 +19,9 @@ in its `-wal` file, and a copy taken mid-write is torn. Here:
 How it is meant to be wired (by the integrator):
 - snapshot.capture: when `is_database(rel, path)`, call `copy(path, tmp_path)` instead of
   the byte copy (then hash the copy as usual); `DatabaseProblem` becomes `Unreadable`.
-- the diff command: for a database, show `table_changes(old_file, new_file)` (blobs written
-  to temp files, or `table_changes_of_blobs`), one line a table.
 - restorer: for a database, `writers(target)` before anything is written (a non-empty list
   is a runtime failure naming them), and `replace(target, tmp_copy)` instead of
   write_atomic.
-- alerts.measure: kind "sqlite" counts rows with `row_total`.
 Copies are left in rollback-journal mode (one self-contained file: reading it never
 creates `-wal`/`-shm` beside it in the vault); the owning program turns WAL back on when it
 opens a restored database, as such programs do on every start.
@@ -37,7 +33,6 @@ import os
 import pathlib
 import sqlite3
 import stat as stat_mod
-import tempfile
 import time
 
 HEADER = b"SQLite format 3\x00"
@@ -87,7 +82,8 @@ def is_database(rel: str, path: str | None = None) -> bool:
     return path is not None and is_sqlite(path)
 
 
-def _uri(path: str, **params: str) -> str:
+def uri(path: str, **params: str) -> str:
+    """A `file:` URI for sqlite3.connect(..., uri=True), e.g. uri(path, mode="ro")."""
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{pathlib.Path(os.path.abspath(path)).as_uri()}?{query}"
 
@@ -118,7 +114,7 @@ def _open_source(path: str, timeout: float) -> tuple[sqlite3.Connection, bool]:
     there. Such a read is checked for stability by its caller."""
     immutable = _wal_mode(path) and not any(os.path.exists(path + s) for s in ("-wal", "-shm"))
     params = {"mode": "ro", "immutable": "1"} if immutable else {"mode": "ro"}
-    return sqlite3.connect(_uri(path, **params), uri=True, timeout=timeout), immutable
+    return sqlite3.connect(uri(path, **params), uri=True, timeout=timeout), immutable
 
 
 def _copy_once(path: str, dest: str, timeout: float) -> str | None:
@@ -186,129 +182,6 @@ def _remove(path: str) -> None:
             pass
 
 
-def row_total(path: str) -> int:
-    """The number of rows in all tables of a (copied, quiet) database."""
-    conn = sqlite3.connect(_uri(path, mode="ro"), uri=True)
-    try:
-        return sum(_count(conn, "main", t) for t in _tables(conn, "main"))
-    finally:
-        conn.close()
-
-
-# ---- per-table row changes ------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class TableChange:
-    table: str
-    added: int
-    removed: int
-    changed: int
-    note: str = ""      # 'new table', 'table removed', 'columns changed'
-
-    def line(self) -> str:
-        counts = f"+{self.added} -{self.removed} ~{self.changed} rows"
-        return f"{self.table}: {counts}" + (f" ({self.note})" if self.note else "")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _tables(conn: sqlite3.Connection, schema: str) -> dict[str, bool]:
-    """Ordinary tables of a schema (name -> has a rowid); no virtual or internal ones."""
-    rows = conn.execute(f"SELECT name, sql FROM {_q(schema)}.sqlite_master WHERE type='table' "
-                        f"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").fetchall()
-    out = {}
-    for name, sql in rows:
-        text = (sql or "").upper()
-        if text.startswith("CREATE VIRTUAL"):
-            continue
-        out[name] = "WITHOUT ROWID" not in " ".join(text.split())
-    return out
-
-
-def _columns(conn: sqlite3.Connection, schema: str, table: str) -> tuple[list[str], list[str]]:
-    """(columns, primary-key columns in key order) of a table."""
-    rows = conn.execute(f"PRAGMA {_q(schema)}.table_info({_q(table)})").fetchall()
-    cols = [r[1] for r in rows]
-    pk = [r[1] for r in sorted((r for r in rows if r[5]), key=lambda r: r[5])]
-    return cols, pk
-
-
-def _count(conn: sqlite3.Connection, schema: str, table: str) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM {_q(schema)}.{_q(table)}").fetchone()[0])
-
-
-def table_changes(old: str | None, new: str | None) -> list[TableChange]:
-    """Per-table row changes from the database file `old` to `new` (None: no database).
-
-    Rows are matched by rowid (by primary key in a WITHOUT ROWID table); a row is changed
-    when a column the two versions share differs. Computed by SQLite over both files."""
-    conn = sqlite3.connect("file::memory:", uri=True)
-    try:
-        conn.execute("PRAGMA temp_store=FILE")
-        for alias, path in (("old", old), ("new", new)):
-            if path is None:
-                conn.execute(f"ATTACH ':memory:' AS {alias}")
-            else:
-                conn.execute(f"ATTACH ? AS {alias}", (_uri(path, mode="ro"),))
-        return _changes(conn)
-    finally:
-        conn.close()
-
-
-def _changes(conn: sqlite3.Connection) -> list[TableChange]:
-    old_tables, new_tables = _tables(conn, "old"), _tables(conn, "new")
-    out = []
-    for table in sorted(set(old_tables) | set(new_tables)):
-        if table not in old_tables:
-            out.append(TableChange(table, _count(conn, "new", table), 0, 0, "new table"))
-            continue
-        if table not in new_tables:
-            out.append(TableChange(table, 0, _count(conn, "old", table), 0, "table removed"))
-            continue
-        old_cols, old_pk = _columns(conn, "old", table)
-        new_cols, new_pk = _columns(conn, "new", table)
-        if old_tables[table] and new_tables[table]:
-            keys = ["rowid"]
-        elif old_pk == new_pk and old_pk:
-            keys = old_pk
-        else:
-            out.append(TableChange(table, _count(conn, "new", table), _count(conn, "old", table), 0,
-                                   "key changed"))
-            continue
-        on = " AND ".join(f"o.{_q(k) if k != 'rowid' else k} IS n.{_q(k) if k != 'rowid' else k}"
-                          for k in keys)
-        o_t, n_t = f"old.{_q(table)}", f"new.{_q(table)}"
-        added = conn.execute(f"SELECT count(*) FROM {n_t} n WHERE NOT EXISTS "
-                             f"(SELECT 1 FROM {o_t} o WHERE {on})").fetchone()[0]
-        removed = conn.execute(f"SELECT count(*) FROM {o_t} o WHERE NOT EXISTS "
-                               f"(SELECT 1 FROM {n_t} n WHERE {on})").fetchone()[0]
-        shared = [c for c in new_cols if c in old_cols]
-        same = " AND ".join(f"o.{_q(c)} IS n.{_q(c)}" for c in shared) or "1"
-        changed = conn.execute(f"SELECT count(*) FROM {n_t} n JOIN {o_t} o ON {on} "
-                               f"WHERE NOT ({same})").fetchone()[0]
-        note = "columns changed" if old_cols != new_cols else ""
-        if added or removed or changed or note:
-            out.append(TableChange(table, int(added), int(removed), int(changed), note))
-    return out
-
-
-def table_changes_of_blobs(old: bytes | None, new: bytes | None) -> list[TableChange]:
-    """table_changes for two database contents (e.g. two vault versions)."""
-    with tempfile.TemporaryDirectory(prefix="memvault-db-") as tmp:
-        paths: list[str | None] = []
-        for name, data in (("old.db", old), ("new.db", new)):
-            if data is None:
-                paths.append(None)
-                continue
-            path = os.path.join(tmp, name)
-            with open(path, "wb") as f:
-                f.write(data)
-            paths.append(path)
-        return table_changes(paths[0], paths[1])
-
-
 # ---- who writes it, and replacing it ---------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -356,7 +229,7 @@ def _lock_probe(path: str) -> bool:
     """Whether some connection holds the database's write lock right now: `BEGIN
     IMMEDIATE` with no wait, rolled back at once (nothing is written)."""
     try:
-        conn = sqlite3.connect(_uri(path, mode="rw"), uri=True, timeout=0, isolation_level=None)
+        conn = sqlite3.connect(uri(path, mode="rw"), uri=True, timeout=0, isolation_level=None)
     except sqlite3.DatabaseError:
         return False
     try:

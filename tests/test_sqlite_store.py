@@ -1,5 +1,5 @@
 """sqlite_store: consistent copies of live databases (a real writer thread and real writer
-processes), row diffs, who writes, and the atomic replacement a restore makes."""
+processes), who writes, and the atomic replacement a restore makes."""
 from __future__ import annotations
 
 import os
@@ -160,50 +160,6 @@ def test_a_database_locked_past_the_timeout_is_reported_for_the_next_run(tmp_pat
         proc.wait()
     sqlite_store.copy(str(db), str(tmp_path / "copy"))
     assert rows_of(tmp_path / "copy") == [(0, 3)]                 # the uncommitted row never made it
-
-
-def test_table_changes_counts_rows_per_table(tmp_path: Path) -> None:
-    old, new = tmp_path / "old.db", tmp_path / "new.db"
-    conn = sqlite3.connect(old)
-    conn.executescript("""
-        CREATE TABLE obs (id INTEGER PRIMARY KEY, text TEXT);
-        CREATE TABLE "we""ird" (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
-        CREATE TABLE gone (x);
-        CREATE TABLE same (x);
-        INSERT INTO gone VALUES (1), (2);
-        INSERT INTO same VALUES (1);
-        INSERT INTO "we""ird" VALUES ('a', 1), ('b', 2), ('c', NULL);
-    """)
-    conn.executemany("INSERT INTO obs VALUES (?, ?)", [(i, f"t{i}") for i in range(1, 101)])
-    conn.commit()
-    conn.close()
-    new.write_bytes(old.read_bytes())
-    conn = sqlite3.connect(new)
-    conn.executescript("""
-        DELETE FROM obs WHERE id <= 10;
-        UPDATE obs SET text = 'changed' WHERE id BETWEEN 50 AND 54;
-        INSERT INTO obs (text) VALUES ('n1'), ('n2'), ('n3');
-        DROP TABLE gone;
-        CREATE TABLE fresh (y);
-        INSERT INTO fresh VALUES (1);
-        UPDATE "we""ird" SET v = 3 WHERE k = 'c';
-        INSERT INTO "we""ird" VALUES ('d', 4);
-        ALTER TABLE same ADD COLUMN z;
-    """)
-    conn.commit()
-    conn.close()
-    lines = [c.line() for c in sqlite_store.table_changes(str(old), str(new))]
-    assert lines == [
-        "fresh: +1 -0 ~0 rows (new table)",
-        "gone: +0 -2 ~0 rows (table removed)",
-        "obs: +3 -10 ~5 rows",
-        "same: +0 -0 ~0 rows (columns changed)",
-        'we"ird: +1 -0 ~1 rows',
-    ]
-    assert sqlite_store.table_changes(str(old), str(old)) == []
-    first = sqlite_store.table_changes_of_blobs(None, old.read_bytes())
-    assert [(c.table, c.added) for c in first] == [("gone", 2), ("obs", 100), ("same", 1), ('we"ird', 3)]
-    assert sqlite_store.row_total(str(old)) == 106
 
 
 def test_writers_names_the_process_that_holds_it_open(tmp_path: Path) -> None:
