@@ -1,4 +1,4 @@
-"""SQLite databases among the memory files: consistent copies, row diffs, safe replacement.
+"""SQLite databases among the memory files: consistent copies, who writes, safe replacement.
 
 A database that its program writes cannot be copied byte by byte: the newest rows may sit
 in its `-wal` file, and a copy taken mid-write is torn. Here:
@@ -10,15 +10,18 @@ in its `-wal` file, and a copy taken mid-write is torn. Here:
   longer than the timeout, or a copy that fails its check, is retried a few times and then
   raised as `DatabaseProblem` (what snapshot.Unreadable is for a JSON file: the last good
   version stays, the event is logged, the sync exits 1 and the next run tries again);
-- (rows are counted and compared by sqlite_rows.py);
 - `writers(path)` names processes that hold the database open for writing;
 - `replace(path, new_copy)` puts a copy in place for restore: refuses while another process
   holds it open for writing, removes the stale `-wal`, `-shm` and `-journal` (which SQLite
   would otherwise replay into the new file), and renames the new file in atomically.
+Rows are counted and compared by sqlite_rows.py.
 
 How it is meant to be wired (by the integrator):
 - snapshot.capture: when `is_database(rel, path)`, call `copy(path, tmp_path)` instead of
   the byte copy (then hash the copy as usual); `DatabaseProblem` becomes `Unreadable`.
+- state / statcache (the no-change path): a WAL database's committed rows land in its
+  `-wal` first, with the main file's stat unchanged; compare `changed_since(path, sig)`
+  against the stored `signature(path)`, which covers both files.
 - restorer: for a database, `writers(target)` before anything is written (a non-empty list
   is a runtime failure naming them), and `replace(target, tmp_copy)` instead of
   write_atomic.
@@ -104,6 +107,25 @@ def _signature(path: str) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def signature(path: str) -> tuple[int, int, int, int, int]:
+    """(size, mtime_ns, inode) of the database and (size, mtime_ns) of its `-wal` (0, 0 when
+    absent): what changes when a row is committed, in either journal mode."""
+    st = os.stat(path)
+    try:
+        wal = os.stat(path + "-wal")
+        wal_sig = (wal.st_size, wal.st_mtime_ns)
+    except FileNotFoundError:
+        wal_sig = (0, 0)
+    return (st.st_size, st.st_mtime_ns, st.st_ino, *wal_sig)
+
+
+def changed_since(path: str, sig: tuple[int, ...]) -> bool:
+    try:
+        return signature(path) != tuple(sig)
+    except OSError:
+        return True
 
 
 def _open_source(path: str, timeout: float) -> tuple[sqlite3.Connection, bool]:

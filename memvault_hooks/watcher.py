@@ -157,6 +157,9 @@ class Matcher:
 
     def __call__(self, path: str) -> bool:
         path = os.path.abspath(path)
+        if path.endswith(("-wal", "-journal")):
+            # A database's commit may touch only its log: it is a change to the database.
+            path = path.rsplit("-", 1)[0]
         for root, regexes in self._rules:
             if path.startswith(root):
                 rel = path[len(root):].replace(os.sep, "/")

@@ -98,6 +98,23 @@ def test_copies_taken_while_a_thread_writes_hold_only_whole_committed_transactio
     writer_conn[0].close()
 
 
+def test_the_signature_sees_a_commit_that_only_reached_the_wal(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    make_db(db, rows=1)
+    sig = sqlite_store.signature(str(db))
+    main_before = os.stat(db)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("INSERT INTO obs (batch, text) VALUES (1, 'new')")
+    conn.commit()
+    assert (os.stat(db).st_size, os.stat(db).st_mtime_ns) == (main_before.st_size, main_before.st_mtime_ns)
+    assert sqlite_store.changed_since(str(db), sig)         # the main file alone would say "unchanged"
+    now = sqlite_store.signature(str(db))
+    assert not sqlite_store.changed_since(str(db), now)
+    conn.close()
+    assert sqlite_store.changed_since(str(tmp_path / "gone.db"), now)
+
+
 def test_an_idle_wal_database_is_copied_without_trace_and_alike_each_time(tmp_path: Path) -> None:
     db = tmp_path / "history.db"
     make_db(db, rows=500)

@@ -211,5 +211,8 @@ def test_plan_and_matcher(tmp_path: Path) -> None:
     assert not match(str(tmp_path / "memory-bank" / "x.txt"))
     assert not match(str(tmp_path / "sub" / "CLAUDE.md"))
     assert not match(str(tmp_path / ".CLAUDE.md.swp"))
+    db = watcher.Matcher([watcher.Target(str(tmp_path), ("history.db",))])
+    assert db(str(tmp_path / "history.db-wal")) and db(str(tmp_path / "history.db-journal"))
+    assert not db(str(tmp_path / "history.db-shm")) and not db(str(tmp_path / "other.db-wal"))
     assert watcher.Matcher([watcher.Target("/r", ("m[0-9].json", "[!x]y"))])("/r/m5.json")
     assert not watcher.Matcher([watcher.Target("/r", ("[!x]y",))])("/r/xy")
