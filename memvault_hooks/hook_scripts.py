@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import shlex
 
-STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
+from memvault_hooks import triggers
+
 MARKER = "# memvault-hooks: git hook script"
 PREVIOUS_SUFFIX = ".pre-memvault"
 
@@ -32,7 +33,7 @@ fi
 
 def render(stage: str, python: str | None = None, config: str | None = None) -> str:
     """The script for `stage`; `python` None gives the repository's portable copy."""
-    if stage not in STAGES:
+    if stage not in triggers.HOOK_STAGES:
         raise ValueError(f"not a memvault hook stage: {stage}")
     options = f" --config {shlex.quote(config)}" if config else ""
     return TEMPLATE.format(

@@ -44,12 +44,6 @@ def _header(source_dir: str, patterns: tuple[str, ...] | list[str],
     return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None)
 
 
-def matches(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    """True when the cache is there and every folder and file in it has the same stat."""
-    hit = check(vault_path, source_dir, patterns, stop_at_change=True)
-    return hit is not None and hit[2]
-
-
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
           stop_at_change: bool = False) -> tuple[dict[str, Signature], Expansion, bool] | None:
     """(present files with their stat now, the expansion, whether none changed), or None.

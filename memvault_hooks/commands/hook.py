@@ -16,12 +16,14 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
 from memvault_hooks import processes
+from memvault_hooks import triggers
 
 if TYPE_CHECKING:  # argparse and typing cost milliseconds the no-change path does not spend
     import argparse
     from typing import Any
 
-STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
+HELP = "what git hooks and pre-commit call: back up in the background, never fail git"
+EPILOG = None
 
 
 def detect_stage(stage: str | None) -> str:
@@ -104,8 +106,9 @@ def _not_allowed(config: dict[str, Any]) -> int:
 
 def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
     stage = detect_stage(rest[0] if rest and not rest[0].startswith("-") else None)
-    if stage not in STAGES:
-        sys.stderr.write(f"memvault: error: unknown hook stage {stage!r}; expected one of {', '.join(STAGES)}\n")
+    if stage not in triggers.HOOK_STAGES:
+        sys.stderr.write(f"memvault: error: unknown hook stage {stage!r}; "
+                         f"expected one of {', '.join(triggers.HOOK_STAGES)}\n")
         return 2
     try:
         config = _load_config(directory, explicit)
@@ -126,6 +129,16 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
     except Exception as exc:  # a hook never fails the user's git command
         sys.stderr.write(f"memvault: backup skipped: {exc}\n")
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    import argparse  # not at the top: the no-change path answers without it
+
+    parser.add_argument("stage", nargs="?", metavar="STAGE",
+                        help="the git hook name: post-commit, post-checkout, post-merge or post-rewrite "
+                             "(detected under pre-commit, which passes none)")
+    parser.add_argument("hook_args", nargs=argparse.REMAINDER, metavar="GIT-HOOK-ARGS",
+                        help="the git hook's own arguments (passed through, unused)")
 
 
 def run(args: argparse.Namespace) -> int:

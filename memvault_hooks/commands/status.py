@@ -147,6 +147,14 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     return lines
 
 
+HELP = "last sync, what changed since, pending pushes, hooks and cron, last error, warnings"
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
 def run(args: argparse.Namespace) -> int:
     from memvault_hooks import trust
     from memvault_hooks import vaultmark
