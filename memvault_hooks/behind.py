@@ -9,12 +9,9 @@ the history lookup: one `git log --raw` walk of the file's path in the vault.
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from typing import Any
 
 from memvault_hooks.vault import Vault
-
-if TYPE_CHECKING:
-    from typing import Any
 
 # The state record's flag on an entry whose live content was found behind.
 FLAG = "behind"

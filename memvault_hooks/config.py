@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from collections.abc import Mapping
+from typing import Any
 
 from memvault_hooks import dirs
 from memvault_hooks import sources
 from memvault_hooks.errors import ConfigError
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
 
 CONFIG_NAME = ".memvault.yaml"
 DEFAULT_FILES = (

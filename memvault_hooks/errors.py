@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from collections.abc import Callable
 
 
 class MemvaultError(Exception):

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
-
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 STREAM_ABOVE = 2 << 20
 CHUNK = 1 << 20
