@@ -17,6 +17,7 @@ from memvault_hooks import dirs
 from memvault_hooks import gitenv
 from memvault_hooks import hook_scripts
 from memvault_hooks import triggers
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 
@@ -88,14 +89,6 @@ def installed(project: str) -> bool:
     return False
 
 
-def _write_script(path: str, text: str) -> None:
-    tmp = f"{path}.memvault-{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
-
-
 def install(project: str, config_file: str | None = None) -> list[str]:
     """Install (or refresh) the four hooks; returns what was done, one line a stage."""
     folder = hooks_dir(project)
@@ -125,7 +118,7 @@ def install(project: str, config_file: str | None = None) -> list[str]:
                         f"({stage}{hook_scripts.PREVIOUS_SUFFIX})")
         else:
             done.append(f"{stage}: {'updated' if text is not None else 'installed'}")
-        _write_script(path, script)
+        write_atomic(path, script.encode(), 0o755)
     return done
 
 
