@@ -23,6 +23,7 @@ from memvault_hooks import state
 from memvault_hooks import statcache
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
+from memvault_hooks.pathquote import quote
 from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
 
@@ -191,12 +192,12 @@ def _log(cfg: Config, trigger: str, result: Result, quiet: bool = False) -> None
     if quiet and not result.commit and not result.errors:
         return  # a quiet run that did nothing leaves no line (cron would add one every 15 minutes)
     if result.commit:
-        what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {p}" for p, c in result.changes)
+        what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {quote(p)}" for p, c in result.changes)
     else:
         what = "nothing to back up"
     status = "FAILED" if result.errors else "ok"
     if result.newly_behind:
-        what += "; left out (behind the vault): " + ", ".join(result.newly_behind)
+        what += "; left out (behind the vault): " + ", ".join(map(quote, result.newly_behind))
     logs.log(cfg.log_file, f"sync trigger={trigger} {status} {what}")
     for err in result.errors:
         logs.error(cfg.error_log, f"sync trigger={trigger}: {err}")

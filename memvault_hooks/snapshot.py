@@ -8,6 +8,7 @@ import time
 
 from memvault_hooks import blobs
 from memvault_hooks import formats
+from memvault_hooks.pathquote import quote
 from memvault_hooks.progress import Progress
 from memvault_hooks.sources import Signature
 from memvault_hooks.sources import signature
@@ -85,9 +86,9 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
         try:
             attempt = _copy_once(path, tmp_dir, progress)
         except FileNotFoundError:
-            raise Unreadable(f"{rel}: disappeared while being read") from None
+            raise Unreadable(f"{quote(rel)}: disappeared while being read") from None
         except OSError as exc:
-            raise Unreadable(f"{rel}: cannot be read: {exc.strerror}") from None
+            raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
         if attempt is not None:
             tmp_path, blob, sig, mode = attempt
             problem = formats.problem(tmp_path, kind) if validate else None
@@ -97,4 +98,4 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
             reason = problem
         if delay is not None:
             time.sleep(delay)
-    raise Unreadable(f"{rel}: {reason}; kept the last good version")
+    raise Unreadable(f"{quote(rel)}: {reason}; kept the last good version")
