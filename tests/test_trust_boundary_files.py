@@ -123,3 +123,60 @@ def test_file_name_with_newline_is_quoted_in_log_and_commit(project: Project) ->
     assert "\nmodified: .bashrc.json" not in logs
     listed = json.loads(project.run("log", "--json").stdout)
     assert listed[0]["files"][0]["path"] == "evil\nmodified: .bashrc.json"
+
+
+# -- point 6: race-free reads --------------------------------------------------------------
+
+def test_symlink_and_fifo_swapped_while_syncs_run(project: Project, tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text('{"secret": "PRIVATE-KEY-MATERIAL"}')
+    project.write("inside.json", json.dumps({"inside": True}))
+    project.config(f"version: 1\nfiles: [memory.json, gpt4o_memories.json]\nvault:\n  path: {project.vault}\n")
+    target = project.root / "memory.json"
+    stop = threading.Event()
+
+    def swap() -> None:
+        tmp = project.root / "memory.json.swap"
+        while not stop.is_set():
+            for make in (lambda: os.symlink("inside.json", tmp),
+                         lambda: os.symlink(str(secret), tmp),
+                         lambda: os.mkfifo(tmp),
+                         lambda: tmp.write_text('{"plain": 1}')):
+                try:
+                    make()
+                    os.replace(tmp, target)
+                except OSError:
+                    pass
+                time.sleep(0.0005)
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    codes = []
+    try:
+        for i in range(8):
+            project.write("gpt4o_memories.json", json.dumps({"round": i}))
+            proc = subprocess.run([*MEMVAULT, "sync"], cwd=project.root, capture_output=True,
+                                  text=True, timeout=60)            # a hang fails here
+            assert "Traceback" not in proc.stderr, proc.stderr
+            codes.append(proc.returncode)
+    finally:
+        stop.set()
+        swapper.join(5)
+    assert set(codes) <= {0, 1}
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"round": 7}
+    for sha in git(project.vault, "rev-list", "--all").split():
+        tree = git(project.vault, "ls-tree", "-r", sha)
+        for line in tree.splitlines():
+            blob = line.split()[2]
+            assert "PRIVATE-KEY-MATERIAL" not in git(project.vault, "cat-file", "-p", blob)
+
+
+def test_fifo_among_memory_files_is_reported_and_never_blocks(project: Project) -> None:
+    (project.root / "memory.json").unlink()
+    os.mkfifo(project.root / "memory.json")
+    proc = subprocess.run([*MEMVAULT, "sync"], cwd=project.root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "FIFO" in proc.stderr
+    assert (project.stored / "gpt4o_memories.json").exists()
+    assert "FIFO" in _files_error_log(project)
