@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from memvault_hooks import backup
 from memvault_hooks import file_lock
 from memvault_hooks import filearg
+from memvault_hooks import patterns
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.blobs import blob_id_of
@@ -33,6 +34,7 @@ from memvault_hooks.errors import UsageError
 from memvault_hooks.history import History
 from memvault_hooks.history import NoVersion
 from memvault_hooks.history import Version
+from memvault_hooks.pathquote import quote
 from memvault_hooks.term import Painter
 
 _ACTION_STYLE = {"create": "green", "overwrite": "yellow", "unchanged": "dim"}
@@ -108,7 +110,16 @@ def live_target(source_dir: str, rel: str) -> str:
     return real
 
 
-def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], dest: str | None) -> list[Item]:
+def allowed(cfg: Config, rel: str) -> bool:
+    """Whether restore may write `rel`: only a path the config's `files` patterns name
+    (a vault commit can come from a remote, and hold `.envrc` or `conftest.py`)."""
+    return patterns.matches(rel, cfg.files)
+
+
+def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], dest: str | None,
+         skipped: list[str] | None = None) -> list[Item]:
+    """What restoring `names` (all files when empty) from `version` writes; the paths left
+    out because no `files` pattern names them go into `skipped`."""
     blobs = hist.blobs(version)
     for rel in names:
         if rel not in blobs:
@@ -116,6 +127,10 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
                             f"{filearg.did_you_mean(rel, hist.known_paths())}")
     items = []
     for rel in names or list(blobs):
+        if not allowed(cfg, rel):
+            if skipped is not None:
+                skipped.append(rel)
+            continue
         if dest is None:
             target = live_target(cfg.source_dir, rel)
         else:
@@ -179,13 +194,20 @@ class Restore:
     def _locked(self, choose: Callable[[History], Version]) -> int:
         with History(self.cfg) as hist:
             version = choose(hist)
-            items = plan(self.cfg, hist, version, self.names, self.dest)
+            skipped: list[str] = []
+            items = plan(self.cfg, hist, version, self.names, self.dest, skipped)
         where = f" into {self.dest}" if self.dest else ""
         verb = "would restore" if self.dry_run else "restoring"
         self.out(f"memvault: {verb} from {version.describe()}{where}")
         for item in items:
             action = self.painter.paint(f"{item.action:9}", _ACTION_STYLE[item.action])
-            self.out(f"  {action} {item.rel}")
+            self.out(f"  {action} {quote(item.rel)}")
+        for rel in skipped:
+            self.out(f"  {self.painter.paint('skipped  ', 'dim')} {quote(rel)} "
+                     "(no `files` pattern in the config names it; never written)")
+        if skipped and not items:
+            raise MemvaultError(f"nothing restored: {len(skipped)} file(s) of {version.describe()} match no "
+                                "`files` pattern of the config; add a pattern to `files` to restore them")
         if self.dry_run:
             self.out("memvault: dry run: nothing written")
             return 0

