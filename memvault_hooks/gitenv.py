@@ -60,6 +60,9 @@ VAULT_CONFIG = (
     "-c", "commit.gpgSign=false",
     "-c", "core.quotePath=false",
     "-c", "advice.detachedHead=false",
+    # A tree from a remote never puts a symlink into the vault's work tree: a link is
+    # checked out as a small file holding its target (and a sync replaces it).
+    "-c", "core.symlinks=false",
 )
 
 

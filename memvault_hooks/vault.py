@@ -7,6 +7,7 @@ commands, where its object model helps, and is never imported here.
 from __future__ import annotations
 
 import os
+import stat as stat_mod
 from collections.abc import Callable
 from collections.abc import Iterable
 
@@ -32,6 +33,7 @@ VAULT_SETTINGS = (
     ("gc.autoPackLimit", "20"),
     ("gc.autoDetach", "false"),
     ("core.logAllRefUpdates", "true"),
+    ("core.symlinks", "false"),
 )
 
 
@@ -146,6 +148,23 @@ class Vault:
     def stored_path(self, rel: str) -> str:
         return os.path.join(self.path, self.subdir, *rel.split("/"))
 
+    def _make_folders(self, rel: str) -> None:
+        """Real folders on the way to `rel`'s stored copy. Whatever a tree from a remote put
+        where a folder belongs (a file, a symlink) is replaced by a folder, never followed,
+        so no write lands outside the vault."""
+        path = self.path
+        for name in [*self.subdir.split("/"), *rel.split("/")[:-1]]:
+            path = os.path.join(path, name)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                os.mkdir(path, 0o700)
+                continue
+            if stat_mod.S_ISDIR(st.st_mode):
+                continue
+            os.unlink(path)
+            os.mkdir(path, 0o700)
+
     def commit(
         self,
         captures: Iterable[Capture],
@@ -161,11 +180,12 @@ class Vault:
         paths = []
         for cap in captures:
             target = self.stored_path(cap.rel)
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            self._make_folders(cap.rel)
             os.chmod(cap.tmp_path, 0o600)
             os.replace(cap.tmp_path, target)
             paths.append(f"{self.subdir}/{cap.rel}")
         for rel in deleted:
+            self._make_folders(rel)  # never an unlink through a folder a remote made a link
             try:
                 os.unlink(self.stored_path(rel))
             except FileNotFoundError:

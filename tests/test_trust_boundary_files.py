@@ -208,3 +208,53 @@ def test_restore_rev_of_a_hostile_commit_writes_only_memory_files(project: Proje
     named = project.run("restore", "--rev", rev, "conftest.py")
     assert named.returncode == 1
     assert not (project.root / "conftest.py").exists()
+
+
+def _files_hostile_push(base: Path, bare: Path, outside: Path) -> None:
+    """An attacker with push access makes `rAgentShared` a symlink to `outside`."""
+    work = base / "attacker"
+    git(base, "clone", "-q", str(bare), str(work))
+    git(work, "rm", "-rq", "--ignore-unmatch", "rAgentShared")
+    os.symlink(str(outside), work / "rAgentShared")
+    git(work, "add", "rAgentShared")
+    git(work, "commit", "-qm", "memvault: 2026-01-01T00:00:00Z manual: 1 modified")
+    git(work, "push", "-q", "origin", "HEAD:main")
+
+
+def _files_no_links(vault: Path) -> None:
+    for dirpath, dirnames, filenames in os.walk(vault):
+        if ".git" in Path(dirpath).parts:
+            continue
+        for name in dirnames + filenames:
+            assert not os.path.islink(os.path.join(dirpath, name)), os.path.join(dirpath, name)
+
+
+def test_remote_whose_subdir_is_a_symlink_never_makes_a_write_outside(tmp_path: Path) -> None:
+    from remote_support import bare_remote
+    from remote_support import machine
+
+    bare = bare_remote(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = machine(tmp_path, "a", bare)
+    assert project.sync().returncode == 0
+    _files_hostile_push(tmp_path, bare, outside)
+    # a fresh machine clones the hostile remote (tip: rAgentShared is a symlink) and syncs
+    fresh = machine(tmp_path, "b", bare)
+    proc = fresh.run("init")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    fresh.write("memory.json", json.dumps({"fresh": True}))
+    proc = fresh.sync()
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert list(outside.iterdir()) == []
+    _files_no_links(fresh.vault)
+    assert json.loads((fresh.stored / "memory.json").read_text()) == {"fresh": True}
+    # the first machine fetches it: its syncs write only into its vault
+    for i in range(3):
+        project.write("memory.json", json.dumps({"after": "attack", "round": i}))
+        proc = project.sync()
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert list(outside.iterdir()) == []
+        _files_no_links(project.vault)
+    for vault in (project.vault, fresh.vault):
+        assert git(vault, "config", "core.symlinks").strip() == "false"
