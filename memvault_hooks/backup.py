@@ -95,9 +95,12 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     started = time.time()
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
+    if not state.same_subdir(record, cfg.subdir):
+        record["files"] = {}  # `vault.subdir` changed: nothing is backed up under the new one yet
+    record["subdir"] = cfg.subdir
     files = record["files"]
     was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
-    hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
+    hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir)
     # With the folders unchanged the cache names the same files a walk would find.
     present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
     result.found = len(present)
@@ -183,7 +186,8 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
         record["last_sync"] = now
         record["last_error"] = None
     state.save(vault.path, record)
-    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path))
+    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path),
+                   cfg.subdir)
     _log(cfg, trigger, result, quiet)
     return result
 

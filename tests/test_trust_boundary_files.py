@@ -258,3 +258,56 @@ def test_remote_whose_subdir_is_a_symlink_never_makes_a_write_outside(tmp_path: 
         _files_no_links(project.vault)
     for vault in (project.vault, fresh.vault):
         assert git(vault, "config", "core.symlinks").strip() == "false"
+
+
+def test_a_changed_subdir_backs_everything_up_again(project: Project) -> None:
+    assert project.sync().returncode == 0
+    assert (project.stored / "memory.json").exists()
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  subdir: elsewhere\n")
+    proc = project.sync()
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to back up" not in proc.stdout
+    for name in ("memory.json", "gpt4o_memories.json"):
+        assert (project.vault / "elsewhere" / name).read_bytes() == (project.root / name).read_bytes()
+    assert "elsewhere/memory.json" in git(project.vault, "ls-tree", "-r", "--name-only", "HEAD")
+    # the hook's no-change path agrees, and verify checks the files under the new subdir
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  subdir: third\n")
+    hook = project.run("hook", "post-commit")
+    assert hook.returncode == 0, hook.stderr
+    from support import wait_idle
+
+    wait_idle(project.vault)
+    verify = project.run("verify", "--json")
+    if (project.vault / "third" / "memory.json").exists():
+        assert verify.returncode == 0, verify.stdout
+    else:
+        assert verify.returncode == 1 and "none of them in the backup" in verify.stdout
+    assert project.sync().returncode == 0
+    assert (project.vault / "third" / "memory.json").exists()
+    assert project.run("verify").returncode == 0
+
+
+def test_verify_on_zero_backed_up_files_is_not_ok(project: Project) -> None:
+    assert project.sync().returncode == 0
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  subdir: fresh\n")
+    verify = project.run("verify", "--json")
+    assert verify.returncode == 1, verify.stdout
+    assert "none of them in the backup" in verify.stdout
+
+
+def test_show_verify_diff_of_a_150_mb_file_stay_under_128_mb(project: Project) -> None:
+    big = json.dumps(["y" * 1000 + str(i) for i in range(150_000)]).encode()
+    project.write("memory.json", big)
+    assert project.sync().returncode == 0
+    code = ("import resource, runpy, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+            "sys.argv = ['memvault'] + sys.argv[1:]\n"
+            "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+    for args in (["show", "memory.json"], ["verify"], ["diff", "--from", "1970-01-02"]):
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=project.root,
+                              capture_output=True, timeout=300)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+        if args[0] == "show":
+            assert len(proc.stdout) == len(big)
+        if args[0] == "diff":
+            assert b"too large" in proc.stdout
