@@ -12,6 +12,9 @@ from collections.abc import Callable
 from collections.abc import Iterable
 
 from memvault_hooks import dirs
+from memvault_hooks import git_children
+from memvault_hooks import processes
+from memvault_hooks.errors import MemvaultError
 from memvault_hooks.file_lock import LOCK_NAME
 from memvault_hooks.file_lock import PENDING_NAME
 from memvault_hooks.gitenv import run_git
@@ -87,10 +90,20 @@ class Vault:
         if os.stat(self.path).st_mode & 0o077:
             os.chmod(self.path, 0o700)
         self._clear_tmp_dir()
+        git_children.reap()  # the git processes of a killed run end before their locks go
         git_dir = os.path.join(self.path, ".git")
         for name in (*GIT_LOCKS, f"refs/heads/{self.branch}.lock"):
+            lock = os.path.join(git_dir, name)
+            if not os.path.lexists(lock):
+                continue
+            live = processes.holding(lock) or processes.git_working_in(self.path)
+            if live:
+                who = ", ".join(f"{pid} {processes.name_of(pid) or '?'}" for pid in live)
+                raise MemvaultError(
+                    f"{lock} is in use by a running process (pid {who}); it was left in place: "
+                    "run `memvault sync` again once that process has finished")
             try:
-                os.unlink(os.path.join(git_dir, name))
+                os.unlink(lock)
             except FileNotFoundError:
                 pass
 

@@ -311,3 +311,104 @@ def test_show_verify_diff_of_a_150_mb_file_stay_under_128_mb(project: Project) -
             assert len(proc.stdout) == len(big)
         if args[0] == "diff":
             assert b"too large" in proc.stdout
+
+
+# -- point 8: a killed run leaves nothing running -------------------------------------------
+
+def _files_slow_git(folder: Path) -> Path:
+    """A `git` first on PATH that, for `add`, holds the vault's index.lock open and works
+    slowly (60 s) before running the real git: a slow git child, as a big `git add` is."""
+    import shutil
+
+    real = shutil.which("git")
+    folder.mkdir()
+    script = folder / "git"
+    script.write_text(
+        "#!/bin/sh\n"
+        'prev=""; vault=""\n'
+        'for a in "$@"; do [ "$prev" = "-C" ] && [ -z "$vault" ] && vault="$a"; prev="$a"\n'
+        '  if [ "$a" = add ] && [ -n "$vault" ]; then\n'
+        '    exec 9>"$vault/.git/index.lock"; sleep 60; exec 9>&-; rm -f "$vault/.git/index.lock"; break\n'
+        "  fi\n"
+        "done\n"
+        f'exec {real} "$@"\n')
+    script.chmod(0o755)
+    return folder
+
+
+def _files_proc_stat(pid: int) -> list[bytes]:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()
+    except OSError:
+        return []
+
+
+def _files_holders(path: Path) -> list[int]:
+    """Live processes with `path` open, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{entry}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{entry}/fd/{fd}") == str(path):
+                    found.append(int(entry))
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def test_kill_9_of_a_sync_leaves_no_git_and_keeps_a_live_gits_lock(project: Project, tmp_path: Path) -> None:
+    assert project.sync().returncode == 0
+    slow = _files_slow_git(tmp_path / "slowbin")
+    env = dict(os.environ, PATH=f"{slow}{os.pathsep}{os.environ['PATH']}")
+    project.write("memory.json", json.dumps({"during": "kill"}))
+    sync = subprocess.Popen([*MEMVAULT, "sync"], cwd=project.root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = project.vault / ".git" / "index.lock"
+    deadline = time.monotonic() + 30
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lock.exists(), "the slow git never started"
+    holders = _files_holders(lock)
+    assert holders
+    sync.send_signal(signal.SIGKILL)
+    sync.wait(10)
+    try:
+        # the next run ends the killed run's git (its children too), then syncs
+        proc = project.sync()
+        assert proc.returncode == 0, proc.stderr
+        time.sleep(0.2)
+        assert [pid for pid in holders if _files_proc_stat(pid)[:1] not in ([], [b"Z"])] == []
+    finally:
+        for pid in holders:  # whatever a failure left running: ended, by its id
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    assert json.loads((project.stored / "memory.json").read_text()) == {"during": "kill"}
+
+    # a git that is not a killed run's (a person's, still working) keeps its lock
+    holder = subprocess.Popen(["sh", "-c", f'exec 9>"{lock}"; exec sleep 30'])
+    try:
+        deadline = time.monotonic() + 10
+        while not _files_holders(lock) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        project.write("memory.json", json.dumps({"while": "held"}))
+        proc = project.sync()
+        assert proc.returncode == 1
+        assert "in use by a running process" in proc.stderr
+        assert lock.exists()
+        assert holder.poll() is None
+    finally:
+        holder.kill()
+        holder.wait()
+    proc = project.sync()  # the lock's owner is gone: a stale lock, removed
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((project.stored / "memory.json").read_text()) == {"while": "held"}
