@@ -54,7 +54,7 @@ def unregister(path: str | None) -> None:
 
 def members(pgid: int) -> list[int]:
     """Live processes of the group `pgid` (Linux /proc)."""
-    found = []
+    found: list[int] = []
     try:
         entries = os.listdir("/proc")
     except OSError:
