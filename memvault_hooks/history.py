@@ -254,6 +254,10 @@ class History:
             return None
         return blob.hexsha, int(blob.size)
 
+    def entry_size(self, sha: str) -> int:
+        """A blob's size, from git's object header (its content is not read)."""
+        return int(self._repo.odb.info(bytes.fromhex(sha)).size)
+
     def copy_blob(self, sha: str, write: Callable[[bytes], object], chunk: int = 1 << 20) -> None:
         """Hand a blob's content to `write` piece by piece (memory of one piece)."""
         stream = self._repo.odb.stream(bytes.fromhex(sha))

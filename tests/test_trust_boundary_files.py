@@ -295,7 +295,7 @@ def test_verify_on_zero_backed_up_files_is_not_ok(project: Project) -> None:
     assert "none of them in the backup" in verify.stdout
 
 
-def test_show_verify_diff_of_a_150_mb_file_stay_under_128_mb(project: Project) -> None:
+def test_show_verify_diff_restore_of_a_150_mb_file_stay_under_128_mb(project: Project) -> None:
     big = json.dumps(["y" * 1000 + str(i) for i in range(150_000)]).encode()
     project.write("memory.json", big)
     assert project.sync().returncode == 0
@@ -303,7 +303,9 @@ def test_show_verify_diff_of_a_150_mb_file_stay_under_128_mb(project: Project) -
             "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
             "sys.argv = ['memvault'] + sys.argv[1:]\n"
             "runpy.run_module('memvault_hooks', run_name='__main__')\n")
-    for args in (["show", "memory.json"], ["verify"], ["diff", "--from", "1970-01-02"]):
+    out = project.root.parent / "restored"
+    for args in (["show", "memory.json"], ["verify"], ["diff", "--from", "1970-01-02"],
+                 ["restore", "--to", str(out)]):
         proc = subprocess.run([sys.executable, "-c", code, *args], cwd=project.root,
                               capture_output=True, timeout=300)
         assert proc.returncode == 0, (args, proc.stderr[-2000:])
@@ -311,6 +313,7 @@ def test_show_verify_diff_of_a_150_mb_file_stay_under_128_mb(project: Project) -
             assert len(proc.stdout) == len(big)
         if args[0] == "diff":
             assert b"too large" in proc.stdout
+    assert (out / "memory.json").read_bytes() == big
 
 
 # -- point 8: a killed run leaves nothing running -------------------------------------------
