@@ -43,13 +43,22 @@ class DepthScan:
         self.carry = b""    # the start of a string the last piece left open
 
     def feed(self, data: bytes) -> bool:
-        outside = _STRING.sub(b"", self.carry + data)
-        quote = outside.find(b'"')
-        if quote >= 0:      # a string runs on into the next piece: keep only what matters of it
-            tail = outside[quote + 1:]
+        text = self.carry + data
+        if b'\\"' not in text:
+            # No quote is escaped: quotes alternate opening and closing (split runs in C).
+            pieces = text.split(b'"')
+            outside = b"".join(pieces[0::2])
+            inside_at_end = len(pieces) % 2 == 0
+            tail = pieces[-1] if inside_at_end else b""
+        else:
+            outside = _STRING.sub(b"", text)
+            quote = outside.find(b'"')
+            inside_at_end = quote >= 0
+            tail = outside[quote + 1:] if inside_at_end else b""
+            outside = outside[:quote] if inside_at_end else outside
+        if inside_at_end:   # a string runs on into the next piece: keep only what matters of it
             odd = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
             self.carry = b'"\\' if odd else b'"'
-            outside = outside[:quote]
         else:
             self.carry = b""
         opened = outside.count(b"[") + outside.count(b"{")
