@@ -18,6 +18,7 @@ from memvault_hooks.blobs import blob_id
 from memvault_hooks.commands import cron
 from memvault_hooks.commands import install_hooks
 from memvault_hooks.term import Painter
+from memvault_hooks.pathquote import quote
 
 
 def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
@@ -131,8 +132,8 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     rows = [
         ("ok", painter.green("yes") if report["ok"] else painter.red("NO")),
         ("last sync", last or "never"),
-        ("changed", ", ".join(report["changed"]) or "nothing since the last backup"),
-        ("behind", ", ".join(report["behind"]) or "none"),
+        ("changed", ", ".join(map(quote, report["changed"])) or "nothing since the last backup"),
+        ("behind", ", ".join(map(quote, report["behind"])) or "none"),
         ("push pending", str(report["push_pending"] or 0)),
         ("hooks installed", _yes_no(report["hooks_installed"])),
         ("cron installed", _yes_no(report["cron_installed"])),
