@@ -25,6 +25,7 @@ from memvault_hooks import backup
 from memvault_hooks import file_lock
 from memvault_hooks import filearg
 from memvault_hooks import patterns
+from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.blobs import digest_for
@@ -146,7 +147,12 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
         if digest.hexdigest() != blobs[rel]:
             raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
         try:
-            live = blob_id(target) if os.path.isfile(target) else None
+            if dest is None:  # read as a sync reads it: a FIFO never blocks, no link leads out
+                live: str | None = safe_open.live_blob_id(cfg.source_dir, rel)
+            else:
+                live = blob_id(target) if os.path.isfile(target) else None
+        except FileNotFoundError:
+            live = None
         except OSError as exc:
             raise MemvaultError(f"{rel}: cannot read {target}: {exc.strerror}; nothing restored") from None
         items.append(Item(rel, blobs[rel], target, live))
@@ -271,7 +277,7 @@ class Restore:
         for item in todo:
             try:
                 sig = sources.signature(os.stat(item.target))
-                live = blob_id(item.target)
+                live = safe_open.live_blob_id(self.cfg.source_dir, item.rel)
             except FileNotFoundError:
                 item.live_blob = item.sig = None
                 continue

@@ -62,3 +62,16 @@ def open_inside(source_dir: str, rel: str) -> int:
             stat_mod.S_ISCHR(st.st_mode) or stat_mod.S_ISBLK(st.st_mode)) else "not a regular file"
         raise NotAllowed(errno.EPERM, f"it is {kind}, not a regular file; skipped")
     return fd
+
+
+def live_blob_id(source_dir: str, rel: str) -> str:
+    """git's blob id of the live memory file `rel`, read as a sync reads it (never a FIFO,
+    never through a link that leads out of source_dir), streamed."""
+    from memvault_hooks.blobs import digest_for
+
+    fd = open_inside(source_dir, rel)
+    with open(fd, "rb") as f:
+        digest = digest_for(os.fstat(f.fileno()).st_size)
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()  # type: ignore[no-any-return]

@@ -180,6 +180,11 @@ def test_fifo_among_memory_files_is_reported_and_never_blocks(project: Project) 
     assert "FIFO" in proc.stderr
     assert (project.stored / "gpt4o_memories.json").exists()
     assert "FIFO" in _files_error_log(project)
+    for args in (["status", "--json"], ["verify"], ["diff"], ["sync"]):  # none of them blocks on it
+        proc = subprocess.run([*MEMVAULT, *args], cwd=project.root, capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr)
+    assert "FIFO" in json.loads(subprocess.run([*MEMVAULT, "status", "--json"], cwd=project.root,
+                                               capture_output=True, text=True, timeout=60).stdout)["last_error"]["message"]
 
 
 # -- point 7: writes only where they belong ------------------------------------------------

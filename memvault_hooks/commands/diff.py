@@ -19,7 +19,6 @@ from memvault_hooks import sources
 from memvault_hooks import when
 from memvault_hooks.config import Config
 from memvault_hooks.errors import UsageError
-from memvault_hooks.blobs import digest_for
 from memvault_hooks.history import History
 from memvault_hooks.history import NoVersion
 from memvault_hooks.history import Version
@@ -75,12 +74,8 @@ class Side:
         """(blob id, size) of `rel` on this side, without holding its content; None when absent."""
         if self.live:
             try:
-                with open(safe_open.open_inside(self.cfg.source_dir, rel), "rb") as f:
-                    size = os.fstat(f.fileno()).st_size
-                    digest = digest_for(size)
-                    while chunk := f.read(1 << 20):
-                        digest.update(chunk)
-                return digest.hexdigest(), size
+                size = os.stat(os.path.join(self.cfg.source_dir, rel)).st_size
+                return safe_open.live_blob_id(self.cfg.source_dir, rel), size
             except OSError:
                 return None
         return self.hist.entry(self.version, rel) if self.version else None

@@ -11,14 +11,14 @@ from memvault_hooks import backup
 from memvault_hooks import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
+from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import when
-from memvault_hooks.blobs import blob_id
 from memvault_hooks.commands import cron
 from memvault_hooks.commands import install_hooks
-from memvault_hooks.term import Painter
 from memvault_hooks.pathquote import quote
+from memvault_hooks.term import Painter
 
 
 def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
@@ -32,7 +32,7 @@ def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
             live = entry["blob"]
         else:
             try:
-                live = blob_id(os.path.join(cfg.source_dir, rel))
+                live = safe_open.live_blob_id(cfg.source_dir, rel)
             except OSError:
                 continue
         if tip.get(rel) != live:

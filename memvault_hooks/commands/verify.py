@@ -27,7 +27,6 @@ from memvault_hooks import logs
 from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
-from memvault_hooks.blobs import digest_for
 from memvault_hooks.config import Config
 from memvault_hooks.gitenv import run_git
 from memvault_hooks.history import History
@@ -84,17 +83,6 @@ def check_tip(cfg: Config, hist: History, tip: Version) -> list[Row]:
     return rows
 
 
-def _live_blob(cfg: Config, rel: str) -> str:
-    """The blob id of a live memory file, opened as a sync opens it (never a FIFO, never
-    through a symlink that leads out of source_dir)."""
-    fd = safe_open.open_inside(cfg.source_dir, rel)
-    with open(fd, "rb") as f:
-        digest = digest_for(os.fstat(f.fileno()).st_size)
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()  # type: ignore[no-any-return]
-
-
 def check_drift(cfg: Config, tip_blobs: dict[str, str]) -> Row:
     present = sources.discover(cfg.source_dir, cfg.files)
     if present and not tip_blobs:
@@ -106,7 +94,7 @@ def check_drift(cfg: Config, tip_blobs: dict[str, str]) -> Row:
             missing.append(rel)
             continue
         try:
-            live = _live_blob(cfg, rel)
+            live = safe_open.live_blob_id(cfg.source_dir, rel)
         except OSError:
             missing.append(rel)
             continue
