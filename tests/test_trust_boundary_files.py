@@ -41,7 +41,7 @@ def test_deep_json_of_2kb_is_reported_and_the_others_backed_up(project: Project)
     assert not (project.stored / "memory.json").exists()
     status = _files_status(project)
     assert status["ok"] is False
-    assert "too deeply nested" in (status["last_error"] or "") or any(
+    assert "too deeply nested" in str(status["last_error"]) or any(
         "too deeply nested" in p for p in status["problems"])
     assert "too deeply nested" in _files_error_log(project)
 
