@@ -24,6 +24,7 @@ from memvault_hooks import statcache
 from memvault_hooks import urls
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
+from memvault_hooks.pathquote import quote
 from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
 
@@ -95,9 +96,12 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     started = time.time()
     vault = ensure_vault(cfg)
     record = state.load(vault.path)
+    if not state.same_subdir(record, cfg.subdir):
+        record["files"] = {}  # `vault.subdir` changed: nothing is backed up under the new one yet
+    record["subdir"] = cfg.subdir
     files = record["files"]
     was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
-    hit = statcache.check(vault.path, cfg.source_dir, cfg.files)
+    hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir)
     # With the folders unchanged the cache names the same files a walk would find.
     present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
     result.found = len(present)
@@ -183,7 +187,8 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
         record["last_sync"] = now
         record["last_error"] = None
     state.save(vault.path, record)
-    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path))
+    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path),
+                   cfg.subdir)
     _log(cfg, trigger, result, quiet)
     return result
 
@@ -192,12 +197,12 @@ def _log(cfg: Config, trigger: str, result: Result, quiet: bool = False) -> None
     if quiet and not result.commit and not result.errors:
         return  # a quiet run that did nothing leaves no line (cron would add one every 15 minutes)
     if result.commit:
-        what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {p}" for p, c in result.changes)
+        what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {quote(p)}" for p, c in result.changes)
     else:
         what = "nothing to back up"
     status = "FAILED" if result.errors else "ok"
     if result.newly_behind:
-        what += "; left out (behind the vault): " + ", ".join(result.newly_behind)
+        what += "; left out (behind the vault): " + ", ".join(map(quote, result.newly_behind))
     logs.log(cfg.log_file, f"sync trigger={trigger} {status} {what}")
     for err in result.errors:
         logs.error(cfg.error_log, f"sync trigger={trigger}: {err}")

@@ -58,9 +58,9 @@ def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
     """The present memory files that are behind now (for `status` and `init`): those a
     sync flagged, while unchanged since, and those this machine never backed up whose
     content is an older version the vault holds."""
+    from memvault_hooks import safe_open
     from memvault_hooks import sources
     from memvault_hooks import state
-    from memvault_hooks.blobs import blob_id
 
     if not vault.exists() or vault.head() is None:
         return []
@@ -75,7 +75,7 @@ def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
             live = entry["blob"]
         else:
             try:
-                live = blob_id(os.path.join(source_dir, *rel.split("/")))
+                live = safe_open.live_blob_id(source_dir, rel)
             except OSError:
                 continue
         if is_behind(vault, rel, live, tip.get(rel)):

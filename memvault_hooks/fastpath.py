@@ -111,17 +111,20 @@ def nothing_changed(config: dict[str, Any]) -> bool:
     vault_path = config["vault_path"]
     if not os.path.isdir(os.path.join(vault_path, ".git")):
         return False
-    hit = statcache.check(vault_path, config["source_dir"], config["files"], stop_at_change=True)
+    subdir = config.get("subdir", "")
+    hit = statcache.check(vault_path, config["source_dir"], config["files"], stop_at_change=True, subdir=subdir)
     if hit is not None:
         return hit[2]  # the cache is current: it knows whether any file changed
     record_sig = statcache.record_sig(vault_path)
     record = state.load(vault_path)
     if record.get("last_error") or record.get("push_pending"):
         return False  # the last run failed or left pushes waiting: try again whenever asked
+    if not state.same_subdir(record, subdir):
+        return False  # `vault.subdir` changed: every file goes there again
     present, expansion = sources.scan(config["source_dir"], tuple(config["files"]))
     if not state.unchanged(record, present):
         return False
-    statcache.save(vault_path, config["source_dir"], config["files"], present, expansion, record, record_sig)
+    statcache.save(vault_path, config["source_dir"], config["files"], present, expansion, record, record_sig, subdir)
     return True
 
 

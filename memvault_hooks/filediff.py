@@ -12,6 +12,7 @@ from typing import Any
 
 from memvault_hooks import formats
 from memvault_hooks import jsondiff
+from memvault_hooks.pathquote import quote
 from memvault_hooks.term import Painter
 
 # On a terminal, values longer than this are cut (with their length said); never in a pipe.
@@ -86,16 +87,35 @@ def _text_diff(rel: str, old: bytes | None, new: bytes | None, labels: tuple[str
     return lines
 
 
+# Above this size (either side) a diff says what changed in size and id only: a key-by-key
+# or line diff would hold both sides, parsed, in memory.
+DIFF_MAX = 8 << 20
+
+
+def summary(rel: str, ids: tuple[tuple[str, int] | None, tuple[str, int] | None], labels: tuple[str, str],
+            painter: Painter) -> list[str]:
+    """The bounded diff of a file too large to compare in memory."""
+    def said(found: tuple[str, int] | None) -> str:
+        return "absent" if found is None else f"{found[1]} bytes, blob {found[0][:12]}"
+
+    state = "added" if ids[0] is None else "deleted" if ids[1] is None else "changed"
+    return [painter.bold(quote(rel)) + painter.dim(f"  ({labels[0]} -> {labels[1]}, {state})"),
+            painter.dim(f"  too large for a line or key diff (over {DIFF_MAX >> 20} MB): "
+                        f"{said(ids[0])} -> {said(ids[1])}; see `memvault show {rel}`")]
+
+
 def render(rel: str, old: bytes | None, new: bytes | None, labels: tuple[str, str],
            painter: Painter) -> list[str]:
     """Lines for one file, headed by its name; [] when both sides are the same."""
     if old == new:
         return []
     state = "added" if old is None else "deleted" if new is None else "changed"
-    header = [painter.bold(rel) + painter.dim(f"  ({labels[0]} -> {labels[1]}, {state})")]
+    header = [painter.bold(quote(rel)) + painter.dim(f"  ({labels[0]} -> {labels[1]}, {state})")]
     kind = formats.kind_of(rel)
     note = None
-    if kind in ("json", "jsonl"):
+    if kind in ("json", "jsonl") and any(side is not None and formats.too_deep(side) for side in (old, new)):
+        note = painter.dim(f"  (nested more than {formats.MAX_DEPTH} levels on one side: a text diff)")
+    elif kind in ("json", "jsonl"):
         try:
             changes = _json_changes(old, new) if kind == "json" else _jsonl_changes(old, new)
         except (ValueError, UnicodeDecodeError):

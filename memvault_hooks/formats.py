@@ -7,13 +7,79 @@ the whole document must parse, and nothing but white space may follow it.
 """
 from __future__ import annotations
 
+import array
+import itertools
 import json
 import os
+import re
 from typing import Any
 
 STREAM_ABOVE = 2 << 20
 CHUNK = 1 << 20
 BOM = b"\xef\xbb\xbf"
+# Deeper documents are reported, not parsed: json's C parser recurses (RecursionError
+# near 1000 levels) and a streaming parser's memory grows with the depth squared.
+MAX_DEPTH = 512
+TOO_DEEP = f"too deeply nested (more than {MAX_DEPTH} levels)"
+# A whole string (escapes included): what the depth count skips, at C speed.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NESTING = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+class DepthScan:
+    """The nesting depth of a JSON text read piece by piece, in memory of about one piece.
+
+    Strings are skipped (a bracket inside one is no nesting), across piece boundaries too.
+    `feed` returns False once the depth passed MAX_DEPTH."""
+
+    __slots__ = ("depth", "carry")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.carry = b""    # the start of a string the last piece left open
+
+    def feed(self, data: bytes) -> bool:
+        text = self.carry + data
+        if b'\\"' not in text:
+            # No quote is escaped: quotes alternate opening and closing (split runs in C).
+            pieces = text.split(b'"')
+            outside = b"".join(pieces[0::2])
+            inside_at_end = len(pieces) % 2 == 0
+            tail = pieces[-1] if inside_at_end else b""
+        else:
+            outside = _STRING.sub(b"", text)
+            quote = outside.find(b'"')
+            inside_at_end = quote >= 0
+            tail = outside[quote + 1:] if inside_at_end else b""
+            outside = outside[:quote] if inside_at_end else outside
+        if inside_at_end:   # a string runs on into the next piece: keep only what matters of it
+            odd = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+            self.carry = b'"\\' if odd else b'"'
+        else:
+            self.carry = b""
+        opened = outside.count(b"[") + outside.count(b"{")
+        closed = outside.count(b"]") + outside.count(b"}")
+        if self.depth + opened > MAX_DEPTH:   # it may pass the limit: follow it bracket by bracket
+            steps = array.array("b", outside.translate(None, _NOT_BRACKETS).translate(_NESTING))
+            if max(itertools.accumulate(steps, initial=self.depth)) > MAX_DEPTH:
+                return False
+        self.depth += opened - closed
+        return True
+
+
+def too_deep(data: bytes) -> bool:
+    """Whether one JSON text (a whole document, a JSON Lines line) nests past MAX_DEPTH."""
+    return not DepthScan().feed(data)
+
+
+def _file_too_deep(path: str) -> bool:
+    scan = DepthScan()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            if not scan.feed(chunk):
+                return True
+    return False
 
 
 def kind_of(rel: str) -> str:
@@ -42,6 +108,8 @@ def _said(msg: str) -> str:
 
 
 def _json_problem(path: str) -> str | None:
+    if _file_too_deep(path):
+        return f"invalid JSON: {TOO_DEEP}"
     if os.stat(path).st_size > STREAM_ABOVE:
         try:
             return _json_problem_streamed(path)
@@ -51,6 +119,8 @@ def _json_problem(path: str) -> str | None:
         data = f.read()
     try:
         json.loads(data.decode("utf-8-sig"))
+    except RecursionError:  # not past MAX_DEPTH, but the stack was already deep
+        return f"invalid JSON: {TOO_DEEP}"
     except UnicodeDecodeError as exc:
         return f"not UTF-8 ({exc.reason} at byte {exc.start})"
     except json.JSONDecodeError as exc:
@@ -97,8 +167,12 @@ def _jsonl_problem(path: str) -> str | None:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
+            if too_deep(line):
+                return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
             try:
                 json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+            except RecursionError:
+                return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
             except UnicodeDecodeError as exc:
                 return f"line {number}: not UTF-8 ({exc.reason})"
             except json.JSONDecodeError as exc:

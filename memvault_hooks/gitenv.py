@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks import git_children
 from memvault_hooks.errors import MemvaultError
 
 if TYPE_CHECKING:
@@ -60,6 +61,9 @@ VAULT_CONFIG = (
     "-c", "commit.gpgSign=false",
     "-c", "core.quotePath=false",
     "-c", "advice.detachedHead=false",
+    # A tree from a remote never puts a symlink into the vault's work tree: a link is
+    # checked out as a small file holding its target (and a sync replaces it).
+    "-c", "core.symlinks=false",
 )
 
 
@@ -157,15 +161,25 @@ def run_git(
 def _run_subprocess(argv: list[str], input: bytes | None, env: dict[str, str]) -> Completed:
     import subprocess
 
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         argv,
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-        capture_output=True,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
         umask=0o077,  # vault objects, folders and files stay private to their owner
+        start_new_session=True,  # a group of its own, recorded (git_children)
     )
-    return Completed(argv, proc.returncode, proc.stdout, proc.stderr)
+    record = git_children.register(proc.pid)
+    try:
+        out, err = proc.communicate(input)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        git_children.unregister(record)
+    return Completed(argv, proc.returncode, out, err)
 
 
 def _run_spawned(argv: list[str], input: bytes | None, env: dict[str, str]) -> Completed:
@@ -190,6 +204,7 @@ def _run_spawned(argv: list[str], input: bytes | None, env: dict[str, str]) -> C
             file_actions=[(os.POSIX_SPAWN_DUP2, stdin, 0), (os.POSIX_SPAWN_DUP2, out, 1),
                           (os.POSIX_SPAWN_DUP2, err, 2)],
             setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),  # what Python ignores, git expects
+            setpgroup=0,  # a group of its own, recorded: the next run ends it if this one is killed
         )
     except BaseException:
         for fd in (out, err, stdin, feed):
@@ -199,6 +214,7 @@ def _run_spawned(argv: list[str], input: bytes | None, env: dict[str, str]) -> C
     finally:
         os.umask(umask)
     os.close(stdin)
+    record = git_children.register(pid)
     try:
         if feed is not None:
             try:
@@ -215,6 +231,7 @@ def _run_spawned(argv: list[str], input: bytes | None, env: dict[str, str]) -> C
         os.waitpid(pid, 0)
         raise
     finally:
+        git_children.unregister(record)
         stdout, stderr = _drain(out), _drain(err)
     return Completed(argv, os.waitstatus_to_exitcode(status), stdout, stderr)
 
@@ -260,6 +277,7 @@ def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str], time
         start_new_session=True,
         preexec_fn=_parent_death_signal(),
     )
+    record = git_children.register(proc.pid)
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except BaseException as exc:
@@ -276,6 +294,8 @@ def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str], time
         if isinstance(exc, subprocess.TimeoutExpired):
             raise TimeoutError from None
         raise
+    finally:
+        git_children.unregister(record)
     return Completed(argv, proc.returncode, out, err)
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
@@ -245,6 +246,26 @@ class History:
             return None
         data: bytes = blob.data_stream.read()
         return data
+
+    def entry(self, version: Version, rel: str) -> tuple[str, int] | None:
+        """(blob id, size) of `rel` in the version, without reading its content; None when absent."""
+        try:
+            blob = self._repo.commit(version.rev).tree[f"{self.prefix}{rel}"]
+        except KeyError:
+            return None
+        if blob.type != "blob":
+            return None
+        return blob.hexsha, int(blob.size)
+
+    def entry_size(self, sha: str) -> int:
+        """A blob's size, from git's object header (its content is not read)."""
+        return int(self._repo.odb.info(bytes.fromhex(sha)).size)
+
+    def copy_blob(self, sha: str, write: Callable[[bytes], object], chunk: int = 1 << 20) -> None:
+        """Hand a blob's content to `write` piece by piece (memory of one piece)."""
+        stream = self._repo.odb.stream(bytes.fromhex(sha))
+        while piece := stream.read(chunk):
+            write(piece)
 
     def read_blob(self, sha: str) -> bytes:
         data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from memvault_hooks import triggers
+from memvault_hooks.pathquote import quote
+from memvault_hooks.pathquote import unquote
 
 SUBJECT_PREFIX = "memvault: "
 TRAILER_TRIGGER = "Memvault-Trigger"
@@ -32,7 +34,7 @@ def build(when: str, trigger: str, host: str, source_commit: str | None,
     counts = [f"{sum(1 for _, c in files if c == change)} {change}"
               for change in CHANGES if any(c == change for _, c in files)]
     lines = [f"{SUBJECT_PREFIX}{when} {trigger}: {', '.join(counts)}", ""]
-    lines += [f"{change}: {path}" for path, change in files]
+    lines += [f"{change}: {quote(path)}" for path, change in files]  # a newline cannot forge a line
     lines += ["", f"{TRAILER_TRIGGER}: {trigger}", f"{TRAILER_HOST}: {host}"]
     if source_commit:
         lines.append(f"{TRAILER_SOURCE}: {source_commit}")
@@ -49,7 +51,7 @@ def parse(message: str) -> Parsed:
         if not sep:
             continue
         if key in CHANGES:
-            files.append((value, key))
+            files.append((unquote(value), key))
         elif key.startswith("Memvault-"):
             trailers[key] = value.strip()
     return Parsed(subject, files, trailers)

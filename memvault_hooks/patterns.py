@@ -127,3 +127,37 @@ def expand(root: str, patterns: tuple[str, ...]) -> Expansion:
         for rel in sorted(matched):
             out.paths.setdefault(rel, None)
     return out
+
+
+def matches(rel: str, patterns: tuple[str, ...]) -> bool:
+    """Whether the '/'-separated path `rel` is one the patterns name, by the rules `expand`
+    follows (what restore may write: a vault tree from elsewhere is not trusted)."""
+    import fnmatch
+
+    names = rel.split("/")
+    if any(name in ("", ".", "..") for name in names):
+        return False
+
+    def match(parts: list[str], names: list[str]) -> bool:
+        if not parts:
+            return not names
+        part = parts[0]
+        if part == "**":
+            if len(parts) == 1:  # `**` last: files at any depth below, none hidden on the way
+                return bool(names) and not any(n.startswith(".") for n in names)
+            return any(match(parts[1:], names[i:]) for i in range(len(names))
+                       if not any(n.startswith(".") for n in names[:i]))
+        if not names:
+            return False
+        name = names[0]
+        if not is_magic(part):
+            ok = name == part
+        else:
+            ok = (part.startswith(".") or not name.startswith(".")) and fnmatch.fnmatchcase(name, part)
+        return ok and match(parts[1:], names[1:])
+
+    for pattern in patterns:
+        normal = os.path.normpath(pattern).replace(os.sep, "/")
+        if match(normal.split("/"), names):
+            return True
+    return False

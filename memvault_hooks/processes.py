@@ -13,7 +13,7 @@ import time
 WAIT_LIMIT = 30.0
 
 
-def _stat_fields(pid: int) -> list[bytes] | None:
+def stat_fields(pid: int) -> list[bytes] | None:
     """Fields 3.. of /proc/PID/stat (state, ppid, ...), or None when unreadable."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -23,7 +23,7 @@ def _stat_fields(pid: int) -> list[bytes] | None:
 
 
 def alive(pid: int) -> bool:
-    fields = _stat_fields(pid)
+    fields = stat_fields(pid)
     if fields is not None:
         return bool(fields) and fields[0] != b"Z"
     try:
@@ -36,7 +36,7 @@ def alive(pid: int) -> bool:
 
 
 def parent_of(pid: int) -> int | None:
-    fields = _stat_fields(pid)
+    fields = stat_fields(pid)
     try:
         return int(fields[1]) if fields else None
     except (IndexError, ValueError):
@@ -67,3 +67,50 @@ def any_named(names: tuple[str, ...]) -> bool | None:
     except OSError:
         return None
     return any(entry.isdigit() and name_of(int(entry)) in names for entry in entries)
+
+
+def holding(path: str) -> list[int]:
+    """Live processes that have `path` open (Linux /proc; [] elsewhere)."""
+    try:
+        entries = os.listdir("/proc")
+        target = os.stat(path)
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        folder = f"/proc/{entry}/fd"
+        try:
+            fds = os.listdir(folder)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                st = os.stat(os.path.join(folder, fd))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
+                found.append(int(entry))
+                break
+    return found
+
+
+def git_working_in(folder: str) -> list[int]:
+    """Live git processes whose current folder is `folder` or below (Linux /proc)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    real = os.path.realpath(folder)
+    found = []
+    for entry in entries:
+        if not entry.isdigit() or not name_of(int(entry)).startswith("git"):
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if (cwd == real or cwd.startswith(real.rstrip(os.sep) + os.sep)) and alive(int(entry)):
+            found.append(int(entry))
+    return found

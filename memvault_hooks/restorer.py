@@ -24,15 +24,18 @@ from collections.abc import Sequence
 from memvault_hooks import backup
 from memvault_hooks import file_lock
 from memvault_hooks import filearg
+from memvault_hooks import patterns
+from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
-from memvault_hooks.blobs import blob_id_of
+from memvault_hooks.blobs import digest_for
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 from memvault_hooks.history import History
 from memvault_hooks.history import NoVersion
 from memvault_hooks.history import Version
+from memvault_hooks.pathquote import quote
 from memvault_hooks.term import Painter
 
 _ACTION_STYLE = {"create": "green", "overwrite": "yellow", "unchanged": "dim"}
@@ -41,7 +44,6 @@ _ACTION_STYLE = {"create": "green", "overwrite": "yellow", "unchanged": "dim"}
 @dataclasses.dataclass
 class Item:
     rel: str
-    data: bytes
     blob: str
     target: str                 # the path written (a symlink inside source_dir: its target)
     live_blob: str | None       # None: no file there yet
@@ -60,8 +62,12 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
+def write_atomic(path: str, data: bytes | Callable[[Callable[[bytes], object]], None],
+                 mode: int | None = None) -> None:
     """Replace `path` with `data` all at once: temp file beside it, fsync, rename, fsync the folder.
+
+    `data` is the bytes, or a function that hands them piece by piece to the writer it
+    is given (a blob streamed from the vault: memory of one piece).
 
     Keeps the existing file's mode (or `mode`, else the umask's default for a new file)."""
     parent = os.path.dirname(path) or "."
@@ -74,7 +80,10 @@ def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".memvault-tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                data(f.write)
             f.flush()
             os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
@@ -108,7 +117,16 @@ def live_target(source_dir: str, rel: str) -> str:
     return real
 
 
-def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], dest: str | None) -> list[Item]:
+def allowed(cfg: Config, rel: str) -> bool:
+    """Whether restore may write `rel`: only a path the config's `files` patterns name
+    (a vault commit can come from a remote, and hold `.envrc` or `conftest.py`)."""
+    return patterns.matches(rel, cfg.files)
+
+
+def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], dest: str | None,
+         skipped: list[str] | None = None) -> list[Item]:
+    """What restoring `names` (all files when empty) from `version` writes; the paths left
+    out because no `files` pattern names them go into `skipped`."""
     blobs = hist.blobs(version)
     for rel in names:
         if rel not in blobs:
@@ -116,18 +134,28 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
                             f"{filearg.did_you_mean(rel, hist.known_paths())}")
     items = []
     for rel in names or list(blobs):
+        if not allowed(cfg, rel):
+            if skipped is not None:
+                skipped.append(rel)
+            continue
         if dest is None:
             target = live_target(cfg.source_dir, rel)
         else:
             target = os.path.join(dest, *rel.split("/"))
-        data = hist.read_blob(blobs[rel])
-        if blob_id_of(data) != blobs[rel]:
+        digest = digest_for(hist.entry_size(blobs[rel]))
+        hist.copy_blob(blobs[rel], digest.update)  # checked now, streamed: nothing written yet
+        if digest.hexdigest() != blobs[rel]:
             raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
         try:
-            live = blob_id(target) if os.path.isfile(target) else None
+            if dest is None:  # read as a sync reads it: a FIFO never blocks, no link leads out
+                live: str | None = safe_open.live_blob_id(cfg.source_dir, rel)
+            else:
+                live = blob_id(target) if os.path.isfile(target) else None
+        except FileNotFoundError:
+            live = None
         except OSError as exc:
             raise MemvaultError(f"{rel}: cannot read {target}: {exc.strerror}; nothing restored") from None
-        items.append(Item(rel, data, blobs[rel], target, live))
+        items.append(Item(rel, blobs[rel], target, live))
     return items
 
 
@@ -156,6 +184,7 @@ class Restore:
         self.out = out
         self.painter = Painter()
         self.wrote = False   # whether the vault got backups the remote has yet to receive
+        self._hist: History | None = None
 
     def run(self, choose: Callable[[History], Version]) -> int:
         if not os.path.isdir(os.path.join(self.cfg.vault_path, ".git")):
@@ -176,16 +205,36 @@ class Restore:
                                 f"but {push_error}; `memvault status` shows them as push pending")
         return code
 
+    def _content(self, item: Item) -> Callable[[Callable[[bytes], object]], None]:
+        hist = self._hist
+        assert hist is not None
+        return lambda write: hist.copy_blob(item.blob, write)
+
     def _locked(self, choose: Callable[[History], Version]) -> int:
+        # The history stays open while files are written: they stream from the vault.
         with History(self.cfg) as hist:
-            version = choose(hist)
-            items = plan(self.cfg, hist, version, self.names, self.dest)
+            self._hist = hist
+            try:
+                return self._restore(hist, choose)
+            finally:
+                self._hist = None
+
+    def _restore(self, hist: History, choose: Callable[[History], Version]) -> int:
+        version = choose(hist)
+        skipped: list[str] = []
+        items = plan(self.cfg, hist, version, self.names, self.dest, skipped)
         where = f" into {self.dest}" if self.dest else ""
         verb = "would restore" if self.dry_run else "restoring"
         self.out(f"memvault: {verb} from {version.describe()}{where}")
         for item in items:
             action = self.painter.paint(f"{item.action:9}", _ACTION_STYLE[item.action])
-            self.out(f"  {action} {item.rel}")
+            self.out(f"  {action} {quote(item.rel)}")
+        for rel in skipped:
+            self.out(f"  {self.painter.paint('skipped  ', 'dim')} {quote(rel)} "
+                     "(no `files` pattern in the config names it; never written)")
+        if skipped and not items:
+            raise MemvaultError(f"nothing restored: {len(skipped)} file(s) of {version.describe()} match no "
+                                "`files` pattern of the config; add a pattern to `files` to restore them")
         if self.dry_run:
             self.out("memvault: dry run: nothing written")
             return 0
@@ -195,7 +244,7 @@ class Restore:
             return 0
         if self.dest is not None:
             for item in todo:
-                write_atomic(item.target, item.data)
+                write_atomic(item.target, self._content(item))
             self.out(f"memvault: wrote {len(todo)} file(s) into {self.dest}; the live files are untouched")
             return 0
         undo = self._back_up_live(todo)
@@ -228,7 +277,7 @@ class Restore:
         for item in todo:
             try:
                 sig = sources.signature(os.stat(item.target))
-                live = blob_id(item.target)
+                live = safe_open.live_blob_id(self.cfg.source_dir, item.rel)
             except FileNotFoundError:
                 item.live_blob = item.sig = None
                 continue
@@ -248,7 +297,7 @@ class Restore:
             now = None
         if now != item.sig:  # written (or created) by someone else since its content was backed up
             raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
-        write_atomic(item.target, item.data)
+        write_atomic(item.target, self._content(item))
 
     def _run_pending(self) -> str | None:
         """A hook that fired while we held the lock left its work pending: do it now (its

@@ -8,6 +8,8 @@ import time
 
 from memvault_hooks import blobs
 from memvault_hooks import formats
+from memvault_hooks import safe_open
+from memvault_hooks.pathquote import quote
 from memvault_hooks.progress import Progress
 from memvault_hooks.sources import Signature
 from memvault_hooks.sources import signature
@@ -34,14 +36,24 @@ class Unreadable(Exception):
     """The file could not be captured: gone, unstable, or invalid for its format."""
 
 
-def _copy_once(path: str, tmp_dir: str, progress: Progress | None = None) -> tuple[str, str, Signature, int] | None:
-    """One attempt: the copy, its blob id, the stat and mode; None if it changed meanwhile."""
-    before = os.stat(path)
-    fd, tmp_path = tempfile.mkstemp(dir=tmp_dir, prefix="capture-")  # private (0600), new
+def _copy_once(source_dir: str, rel: str, tmp_dir: str,
+               progress: Progress | None = None) -> tuple[str, str, Signature, int] | None:
+    """One attempt: the copy, its blob id, the stat and mode; None if it changed meanwhile.
+
+    The file is opened race-free (safe_open): what is read is a regular file inside
+    source_dir, whatever is swapped in at its path meanwhile."""
+    path = os.path.join(source_dir, rel)
+    src_fd = safe_open.open_inside(source_dir, rel)
+    try:
+        before = os.fstat(src_fd)
+        fd, tmp_path = tempfile.mkstemp(dir=tmp_dir, prefix="capture-")  # private (0600), new
+    except BaseException:
+        os.close(src_fd)
+        raise
     digest = blobs.digest_for(before.st_size)
     copied = 0
     try:
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        with open(src_fd, "rb") as src, os.fdopen(fd, "wb") as dst:
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
                 dst.write(chunk)
@@ -66,16 +78,17 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
 
     `validate=False` takes the content as it is, valid for its format or not (what a
     restore keeps of the live file it is about to replace)."""
-    path = os.path.join(source_dir, rel)
     kind = formats.kind_of(rel)
     reason = "it kept changing while being read"
     for delay in (*RETRY_DELAYS, None):
         try:
-            attempt = _copy_once(path, tmp_dir, progress)
+            attempt = _copy_once(source_dir, rel, tmp_dir, progress)
         except FileNotFoundError:
-            raise Unreadable(f"{rel}: disappeared while being read") from None
+            raise Unreadable(f"{quote(rel)}: disappeared while being read") from None
+        except safe_open.NotAllowed as exc:
+            raise Unreadable(f"{quote(rel)}: {exc.strerror}") from None
         except OSError as exc:
-            raise Unreadable(f"{rel}: cannot be read: {exc.strerror}") from None
+            raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
         if attempt is not None:
             tmp_path, blob, sig, mode = attempt
             problem = formats.problem(tmp_path, kind) if validate else None
@@ -85,4 +98,4 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
             reason = problem
         if delay is not None:
             time.sleep(delay)
-    raise Unreadable(f"{rel}: {reason}; kept the last good version")
+    raise Unreadable(f"{quote(rel)}: {reason}; kept the last good version")

@@ -57,6 +57,10 @@ def scan(source_dir: str, patterns: tuple[str, ...]) -> tuple[dict[str, Signatur
                 continue
         if stat_mod.S_ISREG(lst.st_mode):
             found[rel] = signature(lst)
+        elif not stat_mod.S_ISDIR(lst.st_mode):
+            # A FIFO, device or socket: listed, so that reading it is tried (never blocks:
+            # safe_open) and reported, not silently passed over.
+            found[rel] = (-1, lst.st_mtime_ns, lst.st_ino)
     return found, expansion
 
 

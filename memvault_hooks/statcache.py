@@ -39,13 +39,14 @@ def record_sig(vault_path: str) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
-def _header(source_dir: str, patterns: tuple[str, ...] | list[str],
-            record_sig: list[int] | None) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None]:
-    return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None)
+def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: list[int] | None,
+            subdir: str) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None, str]:
+    # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet.
+    return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir)
 
 
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
-          stop_at_change: bool = False) -> tuple[dict[str, Signature], Expansion, bool] | None:
+          stop_at_change: bool = False, subdir: str | None = None) -> tuple[dict[str, Signature], Expansion, bool] | None:
     """(present files with their stat now, the expansion, whether none changed), or None.
 
     None means the cache cannot answer (missing, stale, a folder changed, a file is no
@@ -60,7 +61,8 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
             header, folders, files = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if header != _header(source_dir, patterns, record_sig(vault_path)):
+    expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "")
+    if not isinstance(header, tuple) or header[:4] != expected[:4] or (subdir is not None and header[4:] != expected[4:]):
         return None
     expansion = Expansion()
     expansion.started_ns = started_ns
@@ -107,7 +109,7 @@ def drop(vault_path: str) -> None:
 
 def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
          present: dict[str, Signature], expansion: Expansion, record: dict[str, Any],
-         sig_of_record: list[int] | None) -> bool:
+         sig_of_record: list[int] | None, subdir: str = "") -> bool:
     """Write the cache when the record says everything present is backed up (best effort).
 
     `sig_of_record` is the record file's stat taken before `record` was read (or right
@@ -125,7 +127,7 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         # reads it again, exactly as the record's own comparison would say.
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
-        data = marshal.dumps((_header(source_dir, patterns, sig_of_record), folders, files))
+        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir), folders, files))
         path = path_in(vault_path)
         tmp = f"{path}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

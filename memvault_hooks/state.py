@@ -57,6 +57,12 @@ def save(vault_path: str, record: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def same_subdir(record: dict[str, Any], subdir: str) -> bool:
+    """Whether the record's files were backed up under `subdir` (a record from before the
+    subdir was kept in it: yes)."""
+    return record.get("subdir", subdir) == subdir
+
+
 def entry_matches(entry: Any, sig: Signature) -> bool:
     """True when the record's entry has this stat and was not read in the racy window."""
     try:

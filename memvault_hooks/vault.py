@@ -7,10 +7,14 @@ commands, where its object model helps, and is never imported here.
 from __future__ import annotations
 
 import os
+import stat as stat_mod
 from collections.abc import Callable
 from collections.abc import Iterable
 
 from memvault_hooks import dirs
+from memvault_hooks import git_children
+from memvault_hooks import processes
+from memvault_hooks.errors import MemvaultError
 from memvault_hooks.file_lock import LOCK_NAME
 from memvault_hooks.file_lock import PENDING_NAME
 from memvault_hooks.gitenv import run_git
@@ -33,6 +37,7 @@ VAULT_SETTINGS = (
     ("gc.autoPackLimit", "20"),
     ("gc.autoDetach", "false"),
     ("core.logAllRefUpdates", "true"),
+    ("core.symlinks", "false"),
 )
 
 
@@ -100,10 +105,20 @@ class Vault:
         if os.stat(self.path).st_mode & 0o077:
             os.chmod(self.path, 0o700)
         self._clear_tmp_dir()
+        git_children.reap()  # the git processes of a killed run end before their locks go
         git_dir = os.path.join(self.path, ".git")
         for name in (*GIT_LOCKS, f"refs/heads/{self.branch}.lock"):
+            lock = os.path.join(git_dir, name)
+            if not os.path.lexists(lock):
+                continue
+            live = processes.holding(lock) or processes.git_working_in(self.path)
+            if live:
+                who = ", ".join(f"{pid} {processes.name_of(pid) or '?'}" for pid in live)
+                raise MemvaultError(
+                    f"{lock} is in use by a running process (pid {who}); it was left in place: "
+                    "run `memvault sync` again once that process has finished")
             try:
-                os.unlink(os.path.join(git_dir, name))
+                os.unlink(lock)
             except FileNotFoundError:
                 pass
 
@@ -161,6 +176,23 @@ class Vault:
     def stored_path(self, rel: str) -> str:
         return os.path.join(self.path, self.subdir, *rel.split("/"))
 
+    def _make_folders(self, rel: str) -> None:
+        """Real folders on the way to `rel`'s stored copy. Whatever a tree from a remote put
+        where a folder belongs (a file, a symlink) is replaced by a folder, never followed,
+        so no write lands outside the vault."""
+        path = self.path
+        for name in [*self.subdir.split("/"), *rel.split("/")[:-1]]:
+            path = os.path.join(path, name)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                os.mkdir(path, 0o700)
+                continue
+            if stat_mod.S_ISDIR(st.st_mode):
+                continue
+            os.unlink(path)
+            os.mkdir(path, 0o700)
+
     def commit(
         self,
         captures: Iterable[Capture],
@@ -176,11 +208,12 @@ class Vault:
         paths = []
         for cap in captures:
             target = self.stored_path(cap.rel)
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            self._make_folders(cap.rel)
             os.chmod(cap.tmp_path, 0o600)
             os.replace(cap.tmp_path, target)
             paths.append(f"{self.subdir}/{cap.rel}")
         for rel in deleted:
+            self._make_folders(rel)  # never an unlink through a folder a remote made a link
             try:
                 os.unlink(self.stored_path(rel))
             except FileNotFoundError:

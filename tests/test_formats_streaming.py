@@ -93,3 +93,26 @@ def test_50mb_file_commits_and_truncated_copy_does_not(project: Project) -> None
     assert "memory.json" in second.stderr and "invalid JSON" in second.stderr
     assert git(project.vault, "rev-parse", "HEAD:rAgentShared/memory.json").strip() == good
     assert len(project.log()) == 1
+
+
+def test_depth_scan_skips_brackets_in_strings_across_pieces() -> None:
+    from memvault_hooks import formats
+
+    text = b'{"a\\\\":["x\\"]",{"b":"[\\\\"}]}' + b'"' + b"[" * 600 + b'"'
+    scan = formats.DepthScan()
+    for i in range(len(text)):
+        assert scan.feed(text[i:i + 1])
+    assert scan.depth == 0
+    assert formats.too_deep(b"[" * 513 + b"]" * 513)
+    assert not formats.too_deep(b"[" * 512 + b"]" * 512)
+
+
+def test_deep_files_are_reported_not_raised(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from memvault_hooks import formats
+
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 990 + b"]" * 990)
+    assert formats.problem(str(deep), "json") == f"invalid JSON: {formats.TOO_DEEP}"
+    lines = tmp_path / "deep.jsonl"
+    lines.write_bytes(b"{}\n" + b"{\"a\":" * 990 + b"1" + b"}" * 990 + b"\n")
+    assert formats.problem(str(lines), "jsonl") == f"invalid JSON Lines: line 2: {formats.TOO_DEEP}"

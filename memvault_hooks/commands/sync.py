@@ -141,7 +141,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"memvault: {behind.advice(sorted(set(told)))}\n")
     if not args.quiet:
         if result.commit:
-            listed = ", ".join(f"{change} {path}" for path, change in result.changes)
+            from memvault_hooks.pathquote import quote
+
+            listed = ", ".join(f"{change} {quote(path)}" for path, change in result.changes)
             print(f"memvault: backed up {listed} as {result.commit[:12]} in {cfg.vault_path}")
         elif result.found and not result.errors:
             print("memvault: nothing else to back up" if result.behind else "memvault: nothing to back up")

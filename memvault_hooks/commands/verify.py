@@ -23,6 +23,7 @@ from memvault_hooks import file_lock
 from memvault_hooks import formats
 from memvault_hooks import logs
 from memvault_hooks import remote
+from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.config import Config
@@ -59,7 +60,9 @@ def check_tip(cfg: Config, hist: History, tip: Version) -> list[Row]:
         for rel, sha in blobs.items():
             path = os.path.join(tmp, *rel.split("/"))
             try:
-                write_atomic(path, hist.read_blob(sha), 0o600)
+                os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+                with open(path, "wb") as f:
+                    hist.copy_blob(sha, f.write)  # streamed: memory of one piece, any size
                 ok = blob_id(path) == sha
             except Exception as exc:  # a damaged object: git or GitPython says why
                 bad_hash.append(f"{rel}: cannot be read ({type(exc).__name__}: {str(exc).strip()[:200]})")
@@ -81,13 +84,16 @@ def check_tip(cfg: Config, hist: History, tip: Version) -> list[Row]:
 
 def check_drift(cfg: Config, tip_blobs: dict[str, str]) -> Row:
     present = sources.discover(cfg.source_dir, cfg.files)
+    if present and not tip_blobs:
+        return _row("drift", False, f"{len(present)} memory file(s) in {cfg.source_dir}, none of them in the "
+                                    f"backup under {cfg.subdir}/ (run `memvault sync`)")
     differ, missing = [], []
     for rel in sorted(set(present) | set(tip_blobs)):
         if rel not in present:
             missing.append(rel)
             continue
         try:
-            live = blob_id(os.path.join(cfg.source_dir, rel))
+            live = safe_open.live_blob_id(cfg.source_dir, rel)
         except OSError:
             missing.append(rel)
             continue
