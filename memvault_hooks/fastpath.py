@@ -17,6 +17,7 @@ from memvault_hooks import logs
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import statcache
+from memvault_hooks.atomic import write_atomic
 
 if TYPE_CHECKING:
     from typing import Any
@@ -83,11 +84,7 @@ def save_config(project: str, explicit: str | None, config: dict[str, Any]) -> N
         return
     try:
         dirs.make_private_dir(os.path.dirname(path))
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps({"key": key, "sig": _config_sig(config["config_file"]), "config": config}))
-        os.replace(tmp, path)
+        write_atomic(path, marshal.dumps({"key": key, "sig": _config_sig(config["config_file"]), "config": config}))
     except OSError:
         pass  # only a cache: the next run parses the YAML again
 

@@ -16,6 +16,7 @@ from stat import S_ISREG
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import state
+from memvault_hooks.atomic import write_atomic
 
 if TYPE_CHECKING:
     from typing import Any
@@ -128,12 +129,7 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
         data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir), folders, files))
-        path = path_in(vault_path)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_atomic(path_in(vault_path), data)
         return True
     except OSError:
         return False

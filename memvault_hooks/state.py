@@ -11,6 +11,8 @@ import marshal
 import os
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks.atomic import write_atomic
+
 if TYPE_CHECKING:
     from typing import Any
 
@@ -49,12 +51,7 @@ def load(vault_path: str) -> dict[str, Any]:
 
 
 def save(vault_path: str, record: dict[str, Any]) -> None:
-    path = path_in(vault_path)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(marshal.dumps(record))
-    os.replace(tmp, path)
+    write_atomic(path_in(vault_path), marshal.dumps(record))
 
 
 def same_subdir(record: dict[str, Any], subdir: str) -> bool:
@@ -90,14 +87,7 @@ def unchanged(record: dict[str, Any], present: dict[str, Signature]) -> bool:
 
 def mark_checked(vault_path: str, when: str) -> None:
     """Record that a sync at `when` found nothing to back up (atomically)."""
-    path = os.path.join(vault_path, CHECKED_NAME)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, when.encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(os.path.join(vault_path, CHECKED_NAME), when.encode())
 
 
 def last_success(vault_path: str, record: dict[str, Any]) -> str | None:

@@ -30,7 +30,6 @@ from memvault_hooks.config import Config
 from memvault_hooks.gitenv import run_git
 from memvault_hooks.history import History
 from memvault_hooks.history import Version
-from memvault_hooks.restorer import write_atomic
 from memvault_hooks.term import Painter
 
 Row = dict[str, Any]
