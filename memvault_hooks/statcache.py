@@ -109,7 +109,7 @@ def drop(vault_path: str) -> None:
 
 
 def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
-         present: dict[str, Signature], expansion: Expansion, record: dict[str, Any],
+         present: dict[str, Signature], expansion: Expansion, record: state.Record,
          sig_of_record: list[int] | None, subdir: str = "") -> bool:
     """Write the cache when the record says everything present is backed up (best effort).
 
@@ -135,7 +135,7 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         return False
 
 
-def _cacheable(present: dict[str, Signature], expansion: Expansion, record: dict[str, Any]) -> bool:
+def _cacheable(present: dict[str, Signature], expansion: Expansion, record: state.Record) -> bool:
     if expansion.followed_link or record.get("last_error") or record.get("push_pending"):
         return False
     files = record["files"]

@@ -21,7 +21,7 @@ from memvault_hooks.pathquote import quote
 from memvault_hooks.term import Painter
 
 
-def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
+def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
     """Present memory files whose content differs from the vault's tip."""
     vault = backup.vault_of(cfg)
     tip = vault.tip_blobs() if vault.exists() else {}
