@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: the hook's no-change path reads a Config
 
 from memvault_hooks import dirs
 from memvault_hooks import sources
 from memvault_hooks.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 CONFIG_NAME = ".memvault.yaml"
 DEFAULT_FILES = (
@@ -286,7 +289,7 @@ def from_args(directory: str | None, explicit: str | None, trusted: bool = True)
 
     project = dirs.find_project(directory)
     cfg = load(project, explicit)
-    fastpath.save_config(project, explicit, cfg.to_dict())
+    fastpath.save_config(project, explicit, cfg)
     if trusted:
         trust.require(cfg.to_dict())
     return cfg

@@ -75,17 +75,11 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
 
 
 def _config(args: argparse.Namespace) -> config.Config:
-    """The configuration the hook's cache holds (validated when it was written, trusted
-    while the file is unchanged: no YAML parser to import), else the file itself."""
+    """The configuration the hook's cache holds, else the file itself."""
     from memvault_hooks import config
 
     cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
-    if cached is not None:
-        try:
-            return config.Config.from_dict(cached)
-        except TypeError:
-            pass  # a cache written by another version of memvault
-    return config.from_args(args.directory, args.config)
+    return cached if cached is not None else config.from_args(args.directory, args.config)
 
 
 def run(args: argparse.Namespace) -> int:
