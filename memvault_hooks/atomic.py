@@ -46,14 +46,19 @@ def write_atomic(path: str, data: bytes | Callable[[Callable[[bytes], object]], 
         except FileNotFoundError:
             pass
         raise
-    if durable:  # the rename itself, where the file system lets a folder be synced
-        try:
-            dir_fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
+    if durable:
+        sync_folder(os.path.dirname(path) or ".")
+
+
+def sync_folder(folder: str) -> None:
+    """Make a rename in `folder` durable, where the file system lets a folder be synced."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
