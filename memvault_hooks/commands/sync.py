@@ -5,14 +5,13 @@ import os
 import sys
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
 from memvault_hooks import triggers
 
 if TYPE_CHECKING:  # argparse costs milliseconds the no-change path does not spend
     import argparse
-
-    from memvault_hooks import config
 
 HELP = "one backup now"
 EPILOG = None
@@ -59,16 +58,16 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     if plain is None:
         return None
     trigger, quiet = plain
-    config = fastpath.cached_config(dirs.find_project(directory), explicit)
-    if config is None:
+    cfg = fastpath.cached_config(dirs.find_project(directory), explicit)
+    if cfg is None:
         return None  # the configuration is read, validated and cached on the full path
-    if fastpath.not_allowed(config):
+    if fastpath.not_allowed(cfg):
         return None  # the full path says what waits for `memvault allow`, exit 2
-    if not fastpath.nothing_changed(config):
+    if not fastpath.nothing_changed(cfg):
         return None
-    fastpath.record_no_change(config, trigger, quiet)
+    fastpath.record_no_change(cfg, trigger, quiet)
     if not quiet:
-        if not fastpath.tracks_files(config):
+        if not fastpath.tracks_files(cfg):
             return None  # no memory file at all: the full path says what was looked for
         print("memvault: nothing to back up")
     return 0
@@ -76,8 +75,6 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
 
 def _config(args: argparse.Namespace) -> config.Config:
     """The configuration the hook's cache holds, else the file itself."""
-    from memvault_hooks import config
-
     cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
     return cached if cached is not None else config.from_args(args.directory, args.config)
 
