@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 
 if TYPE_CHECKING:
     from typing import Any
+    from typing import BinaryIO
 
 STREAM_ABOVE = 2 << 20
 CHUNK = 1 << 20
@@ -121,7 +122,8 @@ def _json_problem(path: str) -> str | None:
     with open(path, "rb") as f:
         data = f.read()
     try:
-        json.loads(data.decode("utf-8-sig"))
+        # parse_int: digits are checked, never made an int (past 4300 digits int() refuses)
+        json.loads(data.decode("utf-8-sig"), parse_int=len)
     except RecursionError:  # not past MAX_DEPTH, but the stack was already deep
         return f"invalid JSON: {TOO_DEEP}"
     except UnicodeDecodeError as exc:
@@ -144,36 +146,98 @@ def _ijson() -> Any:
 
 def _json_problem_streamed(path: str) -> str | None:
     """Validate a large JSON document in a stream of CHUNK-sized reads."""
+    with open(path, "rb") as f:
+        if f.read(len(BOM)) != BOM:
+            f.seek(0)
+        detail = _stream_problem(f)
+    return None if detail is None else f"invalid JSON: {detail}"
+
+
+def _stream_problem(f: BinaryIO) -> str | None:
+    """What is wrong with the one JSON text `f` holds (read in CHUNK pieces), or None."""
     from collections import deque
 
     from ijson.common import JSONError  # type: ignore[import-untyped]
 
+    from memvault_hooks.bounded_json import BoundedJson
+    from memvault_hooks.bounded_json import Invalid
+
     ijson = _ijson()
-    with open(path, "rb") as f:
-        if f.read(len(BOM)) != BOM:
-            f.seek(0)
-        # An items() search for a prefix that is never built walks every event in C
-        # without handing each one to Python: the fastest full parse ijson offers.
-        events = ijson.items(f, "\x00", use_float=True, buf_size=CHUNK)
-        try:
-            deque(events, maxlen=0)
-        except JSONError as exc:
-            detail = str(exc.args[0] if exc.args else exc)
-            if isinstance(exc.args[0] if exc.args else None, bytes):
-                detail = exc.args[0].decode("utf-8", errors="replace")
-            return f"invalid JSON: {detail.strip().splitlines()[0] if detail.strip() else 'parse error'}"
+    # An items() search for a prefix that is never built walks every event in C
+    # without handing each one to Python: the fastest full parse ijson offers.
+    # BoundedJson keeps every token the parser holds short (one huge string, one huge number).
+    events = ijson.items(BoundedJson(f, CHUNK), "\x00", use_float=True, buf_size=CHUNK)
+    try:
+        deque(events, maxlen=0)
+    except Invalid as exc:
+        return str(exc)
+    except JSONError as exc:
+        detail = str(exc.args[0] if exc.args else exc)
+        if isinstance(exc.args[0] if exc.args else None, bytes):
+            detail = exc.args[0].decode("utf-8", errors="replace")
+        return detail.strip().splitlines()[0] if detail.strip() else "parse error"
     return None
+
+
+class _Line:
+    """The rest of the line `f` stands in, read in pieces; `f` is left after its newline."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self._done = False
+
+    def read(self, size: int = CHUNK) -> bytes:
+        if self._done:
+            return b""
+        start = self._f.tell()
+        piece = self._f.readline(max(size, 1))
+        if not piece or piece.endswith(b"\n"):
+            self._done = True
+            self._f.seek(start + len(piece))
+            return piece.rstrip(b"\n")
+        return piece
+
+
+def _long_line_problem(f: BinaryIO, start: int, number: int) -> str | None:
+    """A line longer than LINE_MAX from `start`, checked in pieces; leaves `f` after it."""
+    scan = DepthScan()
+    blank = True
+    line = _Line(f)
+    f.seek(start)
+    while piece := line.read(CHUNK):
+        blank = blank and not piece.strip()
+        if not scan.feed(piece):
+            return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
+    end = f.tell()
+    if blank:
+        return None
+    f.seek(start)
+    detail = _stream_problem(_Line(f))  # type: ignore[arg-type]
+    f.seek(end)
+    return None if detail is None else f"invalid JSON Lines: line {number}: {detail}"
+
+
+# A JSON Lines line longer than this is checked in pieces, never read whole.
+LINE_MAX = STREAM_ABOVE
 
 
 def _jsonl_problem(path: str) -> str | None:
     with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
+        number = 0
+        while line := f.readline(LINE_MAX):
+            number += 1
+            if len(line) == LINE_MAX and not line.endswith(b"\n"):
+                skip = len(BOM) if number == 1 and line.startswith(BOM) else 0
+                long_problem = _long_line_problem(f, f.tell() - len(line) + skip, number)
+                if long_problem:
+                    return long_problem
+                continue
             if not line.strip():
                 continue
             if too_deep(line):
                 return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
             try:
-                json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+                json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"), parse_int=len)
             except RecursionError:
                 return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
             except UnicodeDecodeError as exc:
