@@ -41,6 +41,10 @@ _CONTROL = re.compile(rb'[\x00-\x1f]')
 # that the digits of an escape are never cut.
 _LONG_DIGITS = re.compile(rb'(\\[^u]|\\u[0-9A-Fa-f]{4})|([0-9]{%d})[0-9]+' % DIGITS)
 _LEADING_DIGITS = re.compile(rb'[0-9]*')
+# Digits read as 1, e/E as 3, signs as 4 (and bytes 1-4 as 5): where a number may be too
+# big for the parser shows as one of _RISKS.
+_CLASSES = bytes.maketrans(b"0123456789eE+-\x01\x02\x03\x04", b"\x01" * 10 + b"\x03\x03\x04\x04" + b"\x05" * 4)
+_RISKS = (b"\x01" * 19, b"\x03\x01\x01\x01", b"\x03\x04\x01\x01\x01")
 
 
 class Invalid(ValueError):
@@ -98,25 +102,31 @@ class BoundedJson(io.RawIOBase):
         self._offset = 0                    # file offset of the next piece read
         self._string: _StringCheck | None = None   # inside a long string
         self._digits = 0                    # digits already handed on in the current run
+        self._tail = b""                    # the end of what was handed on last, outside strings
         self._out = b""
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def read(self, size: int = -1) -> bytes:
         while not self._out:
             data = self._f.read(self._chunk)
             if not data:
-                if self._string is not None:  # the parser reports the unterminated string
-                    self._string = None
-                return 0
+                self._string = None   # an unterminated string: the parser reports it
+                return b""
             at = self._offset
             self._offset += len(data)
             self._out = self._piece(data, at)
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
+        if 0 <= size < len(self._out):
+            out, self._out = self._out[:size], self._out[size:]
+            return out
+        out, self._out = self._out, b""   # the whole piece, not copied
+        return out
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
     def _piece(self, data: bytes, at: int) -> bytes:
         out = []
@@ -136,6 +146,7 @@ class BoundedJson(io.RawIOBase):
         out.append(self._numbers(data[pos:closed]))
         if closed < len(data):   # a string opens here and runs past this piece
             self._digits = 0
+            self._tail = b""
             out.append(b'"')
             self._string = _StringCheck()
             self._string.feed(data[closed + 1:], at + closed + 1)
@@ -150,7 +161,20 @@ class BoundedJson(io.RawIOBase):
                 self._digits += min(lead, keep)
                 return text[:keep]
             text = text[:min(lead, keep)] + text[lead:]
-        if len(text) > DIGITS:
+        if self._risky(text):
             text = _LONG_DIGITS.sub(rb'\1\2', text)
         self._digits = len(text) - len(text.rstrip(b"0123456789"))
+        self._tail = text[-4:]
         return text
+
+    def _risky(self, text: bytes) -> bool:
+        return risky(text, self._tail)
+
+
+def risky(text: bytes, before: bytes = b"") -> bool:
+    """Whether `text` (what follows `before`) may hold a number the parser cannot hold (19
+    digits in a row, an exponent of 3 digits): found in C (translate, find), as the cut
+    itself costs a regex substitution a digit run."""
+    classes = text.translate(_CLASSES)
+    seam = (before + text[:8]).translate(_CLASSES)
+    return any(pattern in classes or pattern in seam for pattern in _RISKS)

@@ -37,11 +37,15 @@ class DepthScan:
     Strings are skipped (a bracket inside one is no nesting), across piece boundaries too.
     `feed` returns False once the depth passed MAX_DEPTH."""
 
-    __slots__ = ("depth", "carry")
+    __slots__ = ("depth", "carry", "long_token", "_tail")
 
     def __init__(self) -> None:
         self.depth = 0
         self.carry = b""    # the start of a string the last piece left open
+        # Whether a token too long for a streaming parser to hold was seen: a string that
+        # runs through a whole piece, a number yajl cannot hold (bounded_json.risky).
+        self.long_token = False
+        self._tail = b""
 
     def feed(self, data: bytes) -> bool:
         text = self.carry + data
@@ -51,12 +55,19 @@ class DepthScan:
             outside = b"".join(pieces[0::2])
             inside_at_end = len(pieces) % 2 == 0
             tail = pieces[-1] if inside_at_end else b""
+            through = self.carry and len(pieces) == 2
         else:
             outside = _STRING.sub(b"", text)
             quote = outside.find(b'"')
             inside_at_end = quote >= 0
             tail = outside[quote + 1:] if inside_at_end else b""
             outside = outside[:quote] if inside_at_end else outside
+            through = self.carry and quote == 0
+        if not self.long_token:
+            from memvault_hooks.bounded_json import risky
+
+            self.long_token = bool(through) or risky(outside, self._tail)
+            self._tail = b"" if inside_at_end else outside[-4:]   # a number may go on in the next piece
         if inside_at_end:   # a string runs on into the next piece: keep only what matters of it
             odd = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
             self.carry = b'"\\' if odd else b'"'
@@ -77,13 +88,14 @@ def too_deep(data: bytes) -> bool:
     return not DepthScan().feed(data)
 
 
-def _file_too_deep(path: str) -> bool:
+def _file_scan(path: str) -> DepthScan | None:
+    """The file's DepthScan, or None when it nests past MAX_DEPTH."""
     scan = DepthScan()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             if not scan.feed(chunk):
-                return True
-    return False
+                return None
+    return scan
 
 
 def kind_of(rel: str) -> str:
@@ -112,11 +124,12 @@ def _said(msg: str) -> str:
 
 
 def _json_problem(path: str) -> str | None:
-    if _file_too_deep(path):
+    scan = _file_scan(path)
+    if scan is None:
         return f"invalid JSON: {TOO_DEEP}"
     if os.stat(path).st_size > STREAM_ABOVE:
         try:
-            return _json_problem_streamed(path)
+            return _json_problem_streamed(path, scan.long_token)
         except ImportError:
             pass  # no streaming parser installed: json.loads still gives the right answer
     with open(path, "rb") as f:
@@ -144,17 +157,18 @@ def _ijson() -> Any:
     return ijson
 
 
-def _json_problem_streamed(path: str) -> str | None:
+def _json_problem_streamed(path: str, long_token: bool = True) -> str | None:
     """Validate a large JSON document in a stream of CHUNK-sized reads."""
     with open(path, "rb") as f:
         if f.read(len(BOM)) != BOM:
             f.seek(0)
-        detail = _stream_problem(f)
+        detail = _stream_problem(f, long_token)
     return None if detail is None else f"invalid JSON: {detail}"
 
 
-def _stream_problem(f: BinaryIO) -> str | None:
-    """What is wrong with the one JSON text `f` holds (read in CHUNK pieces), or None."""
+def _stream_problem(f: BinaryIO, long_token: bool = True) -> str | None:
+    """What is wrong with the one JSON text `f` holds (read in CHUNK pieces), or None.
+    `long_token` False (DepthScan saw none) lets the parser read `f` itself: faster."""
     from collections import deque
 
     from ijson.common import JSONError  # type: ignore[import-untyped]
@@ -166,7 +180,8 @@ def _stream_problem(f: BinaryIO) -> str | None:
     # An items() search for a prefix that is never built walks every event in C
     # without handing each one to Python: the fastest full parse ijson offers.
     # BoundedJson keeps every token the parser holds short (one huge string, one huge number).
-    events = ijson.items(BoundedJson(f, CHUNK), "\x00", use_float=True, buf_size=CHUNK)
+    stream = BoundedJson(f, CHUNK) if long_token else f
+    events = ijson.items(stream, "\x00", use_float=True, buf_size=CHUNK)
     try:
         deque(events, maxlen=0)
     except Invalid as exc:

@@ -292,6 +292,101 @@ def test_a_remote_inside_the_project_is_a_config_error(project: Project, tmp_pat
     assert not marker.exists()
 
 
+def _files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
+def test_every_command_waits_for_allow_says_why_and_writes_nothing(project: Project, tmp_path: Path,
+                                                                    isolated_home: Path) -> None:
+    """SPEC "Trust": exit 2 with the line (status: exit 1, the line in problems; hook: exit
+    0, the line on stderr); no vault, lock, state or log file appears; no remote is contacted."""
+    remote = bare_remote(tmp_path, "attacker.git")
+    log = isolated_home / "memvault-run.log"
+    project.config(f"version: 1\nlog_file: {log}\nvault:\n  path: {project.vault}\n"
+                   f"  remote: {json.dumps(str(remote))}\n", allow=False)
+    before = _files_under(isolated_home)
+    out = tmp_path / "out"
+    for args in (["sync"], ["sync", "--quiet"], ["restore"], ["restore", "--to", str(out)],
+                 ["recover", "--from", str(remote)], ["verify"], ["verify", "--json"], ["log"], ["log", "--json"],
+                 ["show", "memory.json"], ["diff"], ["cron", "install"], ["install-hooks"]):
+        proc = project.run(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "memvault allow" in proc.stderr and "vault.remote, log_file" in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    for args in (["status"], ["status", "--json"]):
+        proc = project.run(*args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert "memvault allow" in proc.stdout + proc.stderr
+    status = json.loads(project.run("status", "--json").stdout)
+    assert status["ok"] is False and "memvault allow" in status["problems"][0]
+    for stage in ("post-commit", "post-checkout", "post-merge", "post-rewrite"):
+        hook = project.run("hook", stage)
+        assert hook.returncode == 0 and "memvault allow" in hook.stderr, (stage, hook.stderr)
+    assert not project.vault.exists() and not log.exists() and not out.exists()
+    assert not (project.root / ".git" / "hooks" / "post-commit").exists()
+    assert _refs(remote) == ""
+    written = _files_under(isolated_home) - before
+    # no state, lock or log: only the hook's parsed copy of the config (a cache, read back
+    # with the rule applied: test_trust's test_a_hook_cache_written_before_the_rule_is_not_used)
+    assert all(p.startswith(".cache/memvault/config-") for p in written), written
+    allowed = project.run("allow")
+    assert allowed.returncode == 0 and str(remote) in allowed.stdout and str(log) in allowed.stdout
+
+
+def test_plain_hooks_and_the_cron_line_say_why_after_a_pull_brings_a_remote(project: Project,
+                                                                          tmp_path: Path) -> None:
+    """The routes a user does not type: each shows (or logs where cron's output goes) the line."""
+    from memvault_hooks import config
+    from memvault_hooks.commands import cron
+
+    assert project.run("install-hooks").returncode == 0
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-q", "-m", "memory")
+    settle(project.vault)
+    line = cron.entry(config.load(str(project.root)), "* * * * *")
+    vault_head = git(project.vault, "rev-parse", "HEAD")
+    remote = bare_remote(tmp_path, "attacker.git")
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(remote))}\n",
+                   allow=False)
+    project.write("memory.json", '{"changed": true}\n')
+    routes = {
+        "commit": ["commit", "-a", "-m", "a remote arrives"],
+        "rewrite": ["commit", "--amend", "-m", "amended"],
+        "checkout": ["checkout", "-b", "side"],
+    }
+    for route, args in routes.items():
+        proc = subprocess.run(["git", *args], cwd=project.root, capture_output=True, text=True)
+        assert proc.returncode == 0, (route, proc.stderr)
+        assert "memvault allow" in proc.stderr, (route, proc.stderr)
+    (project.root / "side.txt").write_text("side\n")
+    git(project.root, "add", "side.txt")
+    git(project.root, "commit", "-q", "-m", "side work")
+    git(project.root, "checkout", "-q", "main")
+    proc = subprocess.run(["git", "merge", "--no-ff", "-m", "merge", "side"], cwd=project.root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "memvault allow" in proc.stderr, ("merge", proc.stderr)
+    command = line.split(" ", 5)[5]  # as cron runs it: output goes to the log file baked into the line
+    cron_log = command.rsplit(">>", 1)[1].split()[0]
+    ran = subprocess.run(["sh", "-c", command], cwd=project.root, capture_output=True, text=True)
+    assert ran.returncode != 0
+    assert "memvault allow" in Path(shlex.split(cron_log)[0]).read_text()
+    settle(project.vault)
+    assert git(project.vault, "rev-parse", "HEAD") == vault_head  # nothing backed up
+    assert _refs(remote) == ""
+
+
+def test_a_vault_path_inside_the_project_is_a_config_error(project: Project) -> None:
+    project.write("mem/memory.json", '{"n": 1}\n')
+    for inside in ("backups/vault", ".git/memvault-vault", str(project.root / "elsewhere")):
+        project.config(f"version: 1\nsource_dir: mem\nvault:\n  path: {inside}\n", allow=False)
+        for args in (["sync"], ["status"], ["allow"]):
+            proc = project.run(*args)
+            assert proc.returncode == 2, (inside, args, proc.stdout, proc.stderr)
+            assert "vault.path" in proc.stderr and "inside the project" in proc.stderr, proc.stderr
+    assert not (project.root / "backups").exists() and not (project.root / "elsewhere").exists()
+    assert not (project.root / ".git" / "memvault-vault").exists()
+
+
 def test_log_file_outside_waits_for_allow(project: Project, isolated_home: Path) -> None:
     bashrc = isolated_home / ".bashrc"
     bashrc.write_text("# the user's shell\n")
