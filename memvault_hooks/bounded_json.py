@@ -109,6 +109,8 @@ class BoundedJson(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return b"".join(iter(lambda: self.read(self._chunk), b""))
         while not self._out:
             data = self._f.read(self._chunk)
             if not data:
@@ -117,7 +119,7 @@ class BoundedJson(io.RawIOBase):
             at = self._offset
             self._offset += len(data)
             self._out = self._piece(data, at)
-        if 0 <= size < len(self._out):
+        if size < len(self._out):
             out, self._out = self._out[:size], self._out[size:]
             return out
         out, self._out = self._out, b""   # the whole piece, not copied
