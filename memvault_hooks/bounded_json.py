@@ -85,7 +85,7 @@ class _StringCheck:
             raise Invalid(f"not UTF-8 ({exc.reason}) in a string near byte {at}") from None
 
 
-def _unterminated(data: bytes, pos: int) -> int:
+def unterminated(data: bytes, pos: int) -> int:
     """Where, from `pos` (outside strings), a string opens that this piece does not close;
     len(data) when there is none."""
     if data.find(b'\\"', pos) < 0:   # no quote is escaped: quotes alternate (counted in C)
@@ -144,7 +144,7 @@ class BoundedJson(io.RawIOBase):
             self._string = None
             out.append(b'"')   # the closing quote
             pos = end + 1
-        closed = _unterminated(data, pos)
+        closed = unterminated(data, pos)
         out.append(self._numbers(data[pos:closed]))
         if closed < len(data):   # a string opens here and runs past this piece
             self._digits = 0

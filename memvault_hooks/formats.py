@@ -57,12 +57,21 @@ class DepthScan:
             tail = pieces[-1] if inside_at_end else b""
             through = self.carry and len(pieces) == 2
         else:
-            outside = _STRING.sub(b"", text)
-            quote = outside.find(b'"')
-            inside_at_end = quote >= 0
-            tail = outside[quote + 1:] if inside_at_end else b""
-            outside = outside[:quote] if inside_at_end else outside
-            through = self.carry and quote == 0
+            # Linear, whatever the text: the string left open is closed first (anchored), the
+            # end of whole strings found by one anchored match, and only whole strings are
+            # removed (a search for strings inside an unterminated one would retry at each
+            # of its quotes: quadratic).
+            start = 0
+            if self.carry:
+                closing = _STRING.match(text)
+                start = closing.end() if closing else len(text)
+            from memvault_hooks.bounded_json import unterminated
+
+            closed = unterminated(text, start) if start < len(text) else len(text)
+            through = bool(self.carry) and start == len(text)
+            inside_at_end = through or closed < len(text)
+            outside = _STRING.sub(b"", text[start:closed])
+            tail = text if through else text[closed + 1:] if inside_at_end else b""
         if not self.long_token:
             from memvault_hooks.bounded_json import risky
 

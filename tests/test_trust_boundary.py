@@ -532,6 +532,55 @@ def test_deep_json_sync_under_128_mb(project: Project, tmp_path: Path) -> None:
     assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": 1}
 
 
+def _files_huge(path: Path, head: bytes, middle: bytes, tail: bytes, mb: int) -> None:
+    with open(path, "wb") as f:
+        f.write(head)
+        for _ in range(mb):
+            f.write(middle * ((1 << 20) // len(middle)))
+        f.write(tail)
+
+
+_FILES_HUGE = {  # one token of 200 MB: the parser would hold it whole (yajl's C backend crashed)
+    "string.json": (b'{"note": "', b"x", b'"}\n', "json"),
+    "escaped.json": (b'{"note": "', b'\\u00e9\\"', b'"}\n', "json"),
+    "number.json": (b'{"n": 1', b"1", b'}\n', "json"),
+    "line.jsonl": (b'{"first": 1}\n["', b"y", b'"]\n{"last": 2}\n', "jsonl"),
+    "bad.json": (b'{"note": "', b"x", b'\x01"}\n', "json"),
+    "bad.jsonl": (b'{"first": 1}\n["', b"y", b'\\q"]\n', "jsonl"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FILES_HUGE))
+def test_one_huge_token_is_checked_in_128_mb(tmp_path: Path, name: str) -> None:
+    head, middle, tail, kind = _FILES_HUGE[name]
+    path = tmp_path / name
+    _files_huge(path, head, middle, tail, 200)
+    proc = subprocess.run([sys.executable, "-c", _FILES_LIMITED, str(path), kind],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if name.startswith("bad"):
+        assert "invalid JSON" in proc.stdout and ("control character" in proc.stdout
+                                                   or "escape" in proc.stdout), proc.stdout
+    else:
+        assert proc.stdout.strip() == "None", proc.stdout
+
+
+def test_a_huge_string_among_memory_files_is_backed_up_by_a_sync_under_128_mb(project: Project) -> None:
+    _files_huge(project.root / "memory.json", b'{"note": "', b"z", b'"}\n', 150)
+    project.write("gpt4o_memories.json", json.dumps({"good": 1}))
+    project.write("claude_opus_memories.json", "[" + "9" * 5000 + "]")  # past int()'s 4300 digits
+    code = ("import resource, runpy, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+            "sys.argv = ['memvault', 'sync']\n"
+            "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (project.stored / "memory.json").stat().st_size == (project.root / "memory.json").stat().st_size
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": 1}
+    assert (project.stored / "claude_opus_memories.json").read_text() == "[" + "9" * 5000 + "]"
+
+
 def test_non_utf8_file_name_beside_a_good_file(project: Project) -> None:
     project.config(f"version: 1\nfiles: ['*.json']\nvault:\n  path: {project.vault}\n")
     bad = os.path.join(os.fsencode(project.root), b"notes-\xe9\xff.json")
