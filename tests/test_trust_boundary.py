@@ -423,6 +423,9 @@ def test_credentials_in_a_url_never_show(project: Project, tmp_path: Path, isola
         outputs.append(memvault("init", "--vault", str(tmp_path / "v2"), "--remote", url, cwd=fresh))
         outputs.append(memvault("recover", "--from", url, cwd=fresh))
         outputs.append(project.run("restore", "--rev", "HEAD", "--dry-run"))
+        for args in (["log"], ["log", "--json"], ["diff"], ["show", "memory.json"], ["cron", "status"],
+                     ["allow"], ["sync", "--quiet"]):
+            outputs.append(project.run(*args))
     finally:
         server.close()
     assert server.requests > 0  # git really tried the URL
