@@ -12,6 +12,7 @@ import json
 import os
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -681,6 +682,25 @@ def test_fifo_among_memory_files_is_reported_and_never_blocks(project: Project) 
         assert "Traceback" not in proc.stderr, (args, proc.stderr)
     assert "FIFO" in json.loads(subprocess.run([*MEMVAULT, "status", "--json"], cwd=project.root,
                                                capture_output=True, text=True, timeout=60).stdout)["last_error"]["message"]
+
+
+def test_a_device_or_unreadable_memory_file_is_reported_and_never_blocks(project: Project) -> None:
+    """SPEC "Promises": unreadable, or a device (/dev/zero's numbers: read, it never ends)."""
+    (project.root / "memory.json").unlink()
+    if os.geteuid() == 0:   # root reads any file: a device node stands for the bad file
+        os.mknod(project.root / "memory.json", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+        said = "device"
+    else:
+        project.write("memory.json", '{"n": 1}\n').chmod(0)
+        said = "Permission denied"
+    proc = subprocess.run([*MEMVAULT, "sync"], cwd=project.root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and said in proc.stderr, proc.stderr
+    assert (project.stored / "gpt4o_memories.json").exists()
+    assert said in _files_error_log(project)
+    for args in (["status", "--json"], ["verify"], ["diff"], ["restore", "--dry-run"]):  # none blocks on it
+        proc = subprocess.run([*MEMVAULT, *args], cwd=project.root, capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr)
+    assert said in _files_status(project)["last_error"]["message"]
 
 
 # -- point 7: writes only where they belong ------------------------------------------------
