@@ -5,7 +5,7 @@ import os
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: the hook's no-change path reads a Config
 
 from memvault_hooks import dirs
-from memvault_hooks import sources
+from memvault_hooks.memory import sources
 from memvault_hooks.errors import ConfigError
 
 if TYPE_CHECKING:

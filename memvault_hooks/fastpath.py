@@ -12,10 +12,10 @@ import os
 import zlib
 
 from memvault_hooks import dirs
-from memvault_hooks import logs
-from memvault_hooks import sources
-from memvault_hooks import state
-from memvault_hooks import statcache
+from memvault_hooks.ui import logs
+from memvault_hooks.memory import sources
+from memvault_hooks.vault import state
+from memvault_hooks.vault import statcache
 from memvault_hooks.atomic import write_atomic
 from memvault_hooks.config import Config
 

@@ -18,7 +18,7 @@ import zlib
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import dirs
-from memvault_hooks import sources
+from memvault_hooks.memory import sources
 from memvault_hooks.atomic import write_atomic
 from memvault_hooks.errors import MemvaultError
 

@@ -1,7 +1,7 @@
 """Secrets for the secret_* tests, built from parts so no file holds one in one piece."""
 from __future__ import annotations
 
-from memvault_hooks.secret_scan import Finding
+from memvault_hooks.memory.secret_scan import Finding
 
 # Built from parts so this file itself holds no scannable secret in one piece.
 AWS = "AKIA" + "Q3EGTR7WZ5XJ2KLM"

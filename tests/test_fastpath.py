@@ -9,7 +9,7 @@ from pathlib import Path
 import platformdirs
 
 from memvault_hooks import dirs
-from memvault_hooks import state
+from memvault_hooks.vault import state
 from support import Project
 
 
@@ -34,7 +34,7 @@ def test_no_change_sync_and_hook_import_no_heavy_modules(project: Project) -> No
         modules = _imported_modules(project, *args)
         assert "memvault_hooks.fastpath" in modules
         # memvault_hooks.config is there (the cached Config), its YAML parser is not
-        for heavy in ("git", "yaml", "subprocess", "memvault_hooks.vault"):
+        for heavy in ("git", "yaml", "subprocess", "memvault_hooks.vault.vault"):
             assert heavy not in modules, f"{args}: {heavy} imported on the no-change path"
 
 
@@ -42,7 +42,7 @@ def test_changed_file_takes_the_full_path(project: Project) -> None:
     _settle(project)
     project.write("memory.json", '{"changed": true}')
     modules = _imported_modules(project, "sync")
-    assert "memvault_hooks.vault" in modules
+    assert "memvault_hooks.vault.vault" in modules
     assert (project.stored / "memory.json").read_text() == '{"changed": true}'
 
 

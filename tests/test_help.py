@@ -9,7 +9,7 @@ import pytest
 from support import memvault
 
 from memvault_hooks import cli
-from memvault_hooks import when
+from memvault_hooks.history import when
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -4,7 +4,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from memvault_hooks import file_lock
+from memvault_hooks.vault import file_lock
 from memvault_hooks import processes
 
 
@@ -41,7 +41,7 @@ def test_git_children_reap_kills_the_group_of_a_dead_owner(tmp_path, monkeypatch
     import subprocess
     import time
 
-    from memvault_hooks import git_children
+    from memvault_hooks.vault import git_children
 
     # a "git" (by name) that leads its own group, with a child in it
     script = tmp_path / "git"

@@ -39,11 +39,11 @@ def test_no_change_and_changed_paths_stay_light(project: Project) -> None:
         unchanged = imported(project, *args)
         assert heavy(unchanged) == set()
         assert sorted((unchanged - at_start) & set(SLOW_STDLIB)) == [], args
-        assert "memvault_hooks.backup" not in unchanged  # it really took the no-change path
+        assert "memvault_hooks.vault.backup" not in unchanged  # it really took the no-change path
     assert not (project.vault / ".memvault-pending").exists()  # the hook found nothing to do
     (project.root / "memory.json").write_text('{"changed": true}\n')
     changed = imported(project, "sync")
-    assert "memvault_hooks.backup" in changed  # it really took the changed path
+    assert "memvault_hooks.vault.backup" in changed  # it really took the changed path
     assert heavy(changed) == set()
     assert "changed" in (project.stored / "memory.json").read_text()
     assert "argparse" in changed  # its options are argparse's
@@ -53,7 +53,7 @@ def test_the_changed_path_reads_its_flags_with_argparse(project: Project) -> Non
     assert project.sync().returncode == 0  # caches the configuration
     (project.root / "memory.json").write_text('{"changed": "again"}\n')
     changed = imported(project, "sync", "--trigger", "post-merge", "--quiet")
-    assert "memvault_hooks.backup" in changed and "argparse" in changed
+    assert "memvault_hooks.vault.backup" in changed and "argparse" in changed
     assert "Memvault-Trigger: post-merge" in project.log()[0]
     bad = subprocess.run([sys.executable, "-m", "memvault_hooks", "sync", "--trigger", "no spaces"],
                          cwd=project.root, capture_output=True, text=True)

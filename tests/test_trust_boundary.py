@@ -450,8 +450,8 @@ def test_credentials_in_a_url_never_show(project: Project, tmp_path: Path, isola
 
 
 def test_fetch_writes_no_url_into_the_reflog(project: Project, tmp_path: Path) -> None:
-    from memvault_hooks import remote
-    from memvault_hooks.vault import Vault
+    from memvault_hooks.vault import remote
+    from memvault_hooks.vault.vault import Vault
 
     origin = bare_remote(tmp_path, "remote.git")
     project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(origin))}\n")
@@ -506,7 +506,7 @@ def test_deep_jsonl_line_is_reported(project: Project) -> None:
 _FILES_LIMITED = """
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))
-from memvault_hooks import formats
+from memvault_hooks.memory import formats
 print(formats.problem(sys.argv[1], sys.argv[2]))
 """
 

@@ -12,18 +12,18 @@ import os
 import re
 
 from memvault_hooks import config
-from memvault_hooks import filearg
-from memvault_hooks import filediff
+from memvault_hooks.history import filearg
+from memvault_hooks.history import filediff
 from memvault_hooks import options
-from memvault_hooks import safe_open
-from memvault_hooks import sources
-from memvault_hooks import when
+from memvault_hooks.memory import safe_open
+from memvault_hooks.memory import sources
+from memvault_hooks.history import when
 from memvault_hooks.config import Config
 from memvault_hooks.errors import UsageError
-from memvault_hooks.history import History
-from memvault_hooks.history import NoVersion
-from memvault_hooks.history import Version
-from memvault_hooks.term import Painter
+from memvault_hooks.history.history import History
+from memvault_hooks.history.history import NoVersion
+from memvault_hooks.history.history import Version
+from memvault_hooks.ui.term import Painter
 
 
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")

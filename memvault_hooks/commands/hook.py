@@ -115,7 +115,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
             return _not_allowed(config)
         if fastpath.nothing_changed(config):
             return 0
-        from memvault_hooks import file_lock
+        from memvault_hooks.vault import file_lock
 
         vault_path = config.vault_path
         after_pid = git_pid()

@@ -6,14 +6,14 @@ import argparse
 import os
 import sys
 
-from memvault_hooks import backup
-from memvault_hooks import behind
+from memvault_hooks.vault import backup
+from memvault_hooks.vault import behind
 from memvault_hooks import config
 from memvault_hooks import dirs
-from memvault_hooks import file_lock
-from memvault_hooks import logs
-from memvault_hooks import sources
-from memvault_hooks import state
+from memvault_hooks.vault import file_lock
+from memvault_hooks.ui import logs
+from memvault_hooks.memory import sources
+from memvault_hooks.vault import state
 from memvault_hooks.errors import MemvaultError
 
 TEMPLATE = """\
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     cloned = False
     with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
         if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
-            from memvault_hooks import clone
+            from memvault_hooks.vault import clone
 
             try:
                 clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from memvault_hooks import dirs
-from memvault_hooks import gitenv
+from memvault_hooks.vault import gitenv
 from memvault_hooks import hook_scripts
 from memvault_hooks import triggers
 from memvault_hooks.atomic import write_atomic

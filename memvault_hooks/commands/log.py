@@ -5,14 +5,14 @@ import argparse
 import json
 
 from memvault_hooks import config
-from memvault_hooks import filearg
-from memvault_hooks import when
+from memvault_hooks.history import filearg
+from memvault_hooks.history import when
 from memvault_hooks.errors import UsageError
-from memvault_hooks.history import History
-from memvault_hooks.history import NoVersion
-from memvault_hooks.history import Version
-from memvault_hooks.term import Painter
-from memvault_hooks.pathquote import quote
+from memvault_hooks.history.history import History
+from memvault_hooks.history.history import NoVersion
+from memvault_hooks.history.history import Version
+from memvault_hooks.ui.term import Painter
+from memvault_hooks.ui.pathquote import quote
 
 _CHANGE_STYLE = {"added": "green", "modified": "yellow", "deleted": "red"}
 

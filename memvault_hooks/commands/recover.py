@@ -12,15 +12,15 @@ import argparse
 import os
 import shutil
 
-from memvault_hooks import clone
+from memvault_hooks.vault import clone
 from memvault_hooks import config
-from memvault_hooks import logs
+from memvault_hooks.ui import logs
 from memvault_hooks import options
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
-from memvault_hooks.restorer import Restore
-from memvault_hooks.vault import Vault
-from memvault_hooks.versionarg import Choice
+from memvault_hooks.history.restorer import Restore
+from memvault_hooks.vault.vault import Vault
+from memvault_hooks.history.versionarg import Choice
 
 
 def _same_remote(a: str, b: str) -> bool:
@@ -35,7 +35,7 @@ def _same_remote(a: str, b: str) -> bool:
 def _prepare_place(path: str, url: str) -> bool:
     """True when a vault cloned from `url` is already there; raise when the place is taken."""
     if os.path.lexists(os.path.join(path, ".git")):
-        from memvault_hooks import vaultmark
+        from memvault_hooks.vault import vaultmark
 
         vaultmark.check(path)  # a repository memvault did not make is never reused nor removed
         origin = clone.origin_url(path)

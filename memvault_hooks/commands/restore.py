@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 
 from memvault_hooks import config
-from memvault_hooks import filearg
+from memvault_hooks.history import filearg
 from memvault_hooks import options
-from memvault_hooks.restorer import Restore
-from memvault_hooks.versionarg import Choice
+from memvault_hooks.history.restorer import Restore
+from memvault_hooks.history.versionarg import Choice
 
 
 HELP = "put memory files back as they were (the live content is backed up first)"

@@ -5,12 +5,12 @@ import argparse
 import sys
 
 from memvault_hooks import config
-from memvault_hooks import filearg
+from memvault_hooks.history import filearg
 from memvault_hooks import options
-from memvault_hooks import when
-from memvault_hooks.history import History
-from memvault_hooks.history import NoVersion
-from memvault_hooks.versionarg import Choice
+from memvault_hooks.history import when
+from memvault_hooks.history.history import History
+from memvault_hooks.history.history import NoVersion
+from memvault_hooks.history.versionarg import Choice
 
 
 HELP = "a file's content at a point in time (default: the latest backup)"

@@ -7,18 +7,18 @@ import json
 import os
 from typing import Any
 
-from memvault_hooks import backup
-from memvault_hooks import behind
+from memvault_hooks.vault import backup
+from memvault_hooks.vault import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
-from memvault_hooks import safe_open
-from memvault_hooks import sources
-from memvault_hooks import state
-from memvault_hooks import when
+from memvault_hooks.memory import safe_open
+from memvault_hooks.memory import sources
+from memvault_hooks.vault import state
+from memvault_hooks.history import when
 from memvault_hooks.commands import cron
 from memvault_hooks.commands import install_hooks
-from memvault_hooks.pathquote import quote
-from memvault_hooks.term import Painter
+from memvault_hooks.ui.pathquote import quote
+from memvault_hooks.ui.term import Painter
 
 
 def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
@@ -158,7 +158,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from memvault_hooks import trust
-    from memvault_hooks import vaultmark
+    from memvault_hooks.vault import vaultmark
 
     cfg = config.from_args(args.directory, args.config, trusted=False)
     try:

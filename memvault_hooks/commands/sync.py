@@ -80,12 +80,12 @@ def _config(args: argparse.Namespace) -> config.Config:
 
 
 def run(args: argparse.Namespace) -> int:
-    from memvault_hooks import backup
-    from memvault_hooks import file_lock
+    from memvault_hooks.vault import backup
+    from memvault_hooks.vault import file_lock
     from memvault_hooks import processes
-    from memvault_hooks import vaultmark
+    from memvault_hooks.vault import vaultmark
     from memvault_hooks.errors import MemvaultError
-    from memvault_hooks.progress import Progress
+    from memvault_hooks.ui.progress import Progress
 
     from memvault_hooks import trust
 
@@ -127,19 +127,19 @@ def run(args: argparse.Namespace) -> int:
     # Behind files need the user: said on every run shown, and once by a quiet one (cron mails it).
     told = result.newly_behind if args.quiet else result.behind
     if told:
-        from memvault_hooks import behind
+        from memvault_hooks.vault import behind
 
         sys.stderr.write(f"memvault: {behind.advice(sorted(set(told)))}\n")
     if not args.quiet:
         if result.commit:
-            from memvault_hooks.pathquote import quote
+            from memvault_hooks.ui.pathquote import quote
 
             listed = ", ".join(f"{change} {quote(path)}" for path, change in result.changes)
             print(f"memvault: backed up {listed} as {result.commit[:12]} in {cfg.vault_path}")
         elif result.found and not result.errors:
             print("memvault: nothing else to back up" if result.behind else "memvault: nothing to back up")
         elif not result.errors:
-            from memvault_hooks import sources
+            from memvault_hooks.memory import sources
 
             print(f"memvault: nothing to back up: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}")
     return result.exit_code

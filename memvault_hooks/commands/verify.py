@@ -17,20 +17,20 @@ import os
 import tempfile
 from typing import Any
 
-from memvault_hooks import backup
+from memvault_hooks.vault import backup
 from memvault_hooks import config
-from memvault_hooks import file_lock
-from memvault_hooks import formats
-from memvault_hooks import logs
-from memvault_hooks import remote
-from memvault_hooks import safe_open
-from memvault_hooks import sources
-from memvault_hooks.blobs import blob_id
+from memvault_hooks.vault import file_lock
+from memvault_hooks.memory import formats
+from memvault_hooks.ui import logs
+from memvault_hooks.vault import remote
+from memvault_hooks.memory import safe_open
+from memvault_hooks.memory import sources
+from memvault_hooks.history.blobs import blob_id
 from memvault_hooks.config import Config
-from memvault_hooks.gitenv import run_git
-from memvault_hooks.history import History
-from memvault_hooks.history import Version
-from memvault_hooks.term import Painter
+from memvault_hooks.vault.gitenv import run_git
+from memvault_hooks.history.history import History
+from memvault_hooks.history.history import Version
+from memvault_hooks.ui.term import Painter
 
 Row = dict[str, Any]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from cron_support import cron_daemon
 from cron_support import daemon_running
 from cron_support import saved_crontab  # noqa: F401  (fixture)
-from memvault_hooks import state
+from memvault_hooks.vault import state
 from remote_support import Joined
 from remote_support import join
 from support import Project

@@ -5,7 +5,7 @@ import os
 import stat
 from pathlib import Path
 
-from memvault_hooks import state as vault_state
+from memvault_hooks.vault import state as vault_state
 from remote_support import Joined
 from remote_support import join
 from remote_support import tip_content

@@ -1,0 +1,280 @@
+"""One backup: compare the memory files with the vault, commit what changed.
+
+Data flows one way: config -> sources -> snapshot -> vault -> state. Callers hold
+the vault lock (see `run_locked`).
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Collection
+
+from memvault_hooks.vault import behind
+from memvault_hooks.vault import file_lock
+from memvault_hooks.vault import gitenv
+from memvault_hooks.ui import logs
+from memvault_hooks.vault import message
+from memvault_hooks.vault import packing
+from memvault_hooks.vault import remote
+from memvault_hooks import processes
+from memvault_hooks.vault import snapshot
+from memvault_hooks.memory import sources
+from memvault_hooks.vault import state
+from memvault_hooks.vault import statcache
+from memvault_hooks import urls
+from memvault_hooks.config import Config
+from memvault_hooks.errors import MemvaultError
+from memvault_hooks.ui.pathquote import quote
+from memvault_hooks.ui.progress import Progress
+from memvault_hooks.vault.vault import Vault
+
+LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
+
+
+class Result:
+    """What one sync did: its commit, the (path, change) pairs in it, the files it failed on."""
+
+    def __init__(self) -> None:
+        self.commit: str | None = None
+        self.changes: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.found = 0                       # memory files the patterns matched
+        self.behind: list[str] = []       # files left out: an older version the vault holds
+        self.newly_behind: list[str] = []  # ... of which this run found (the others: earlier runs)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def hostname() -> str:
+    return os.uname().nodename
+
+
+def vault_of(cfg: Config) -> Vault:
+    return Vault(cfg.vault_path, cfg.subdir, cfg.branch)
+
+
+def ensure_vault(cfg: Config) -> Vault:
+    """The vault, created on first use; a folder that holds something else is refused."""
+    vault = vault_of(cfg)
+    if not vault.exists():
+        foreign = vault.foreign_entries()
+        if foreign:
+            raise MemvaultError(
+                f"vault.path {vault.path} exists and is not a vault (it holds {', '.join(foreign[:3])}); "
+                "point vault.path at an empty or new folder")
+        vault.prepare()
+        vault.create()
+    else:
+        vault.prepare()
+        remote.recover(vault)
+    return vault
+
+
+def _commit_env(when_epoch: int) -> dict[str, str]:
+    host = hostname()
+    date = f"@{when_epoch} +0000"
+    return {
+        "GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": "memvault", "GIT_COMMITTER_EMAIL": f"memvault@{host}", "GIT_COMMITTER_DATE": date,
+    }
+
+
+def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
+              progress: Progress | None = None, keep_local: bool | Collection[str] = False,
+              push: bool = True, quiet: bool = False) -> Result:
+    """Back up every changed memory file in one vault commit. Call under the lock.
+
+    Files named in `unvalidated` are taken as they are, valid for their format or not
+    (a restore backs up the live content it replaces, whatever it is). A file this
+    machine never backed up whose content is an older version the vault holds is left
+    out (*behind*), unless `keep_local` is True or names it. With `push` False the
+    backups wait for the caller to push them (`push_now`). A quiet run (cron, hooks)
+    logs nothing when it found nothing to back up."""
+    result = Result()
+    started = time.time()
+    vault = ensure_vault(cfg)
+    record = state.load(vault.path)
+    if not state.same_subdir(record, cfg.subdir):
+        record["files"] = {}  # `vault.subdir` changed: nothing is backed up under the new one yet
+    record["subdir"] = cfg.subdir
+    files = record["files"]
+    was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
+    hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir)
+    # With the folders unchanged the cache names the same files a walk would find.
+    present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
+    result.found = len(present)
+    tip: dict[str, str] | None = None
+    captures: list[snapshot.Capture] = []
+
+    def kept(rel: str) -> bool:
+        return keep_local is True or (not isinstance(keep_local, bool) and rel in keep_local)
+
+    todo = [(rel, sig) for rel, sig in present.items()
+            if not state.entry_matches(files.get(rel), sig) or (files[rel].get(behind.FLAG) and kept(rel))]
+    if progress is not None:
+        progress.start(len(todo), sum(sig[0] for _, sig in todo))
+    for rel, sig in todo:
+        if progress is not None:
+            progress.advance(files=1)
+        read_at = time.time_ns()
+        try:
+            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
+                                   progress=progress)
+        except snapshot.Unreadable as exc:
+            result.errors.append(str(exc))
+            continue
+        entry = state.make_entry(cap.sig, cap.blob, read_at)
+        known = files.get(rel)
+        if behind.never_backed_up(known) and not kept(rel):
+            if tip is None:
+                tip = vault.tip_blobs()
+            if behind.is_behind(vault, rel, cap.blob, tip.get(rel)):
+                # Stat kept, so the no-change path stays fast; flagged: not a backup of ours.
+                entry[behind.FLAG] = True
+                files[rel] = entry
+                os.unlink(cap.tmp_path)
+                continue
+        files[rel] = entry
+        if (isinstance(known, dict) and known.get("blob") == cap.blob and not known.get("missing")
+                and not known.get(behind.FLAG)):
+            # Touched but unchanged since this machine last backed it up. (When the tip
+            # holds another machine's newer version, remote.integrate's, that one stays.)
+            os.unlink(cap.tmp_path)
+            continue
+        # Otherwise `git add` decides: if the tip already holds it, no commit is made.
+        captures.append(cap)
+    for rel, entry in files.items():
+        if rel not in present:
+            entry["missing"] = True
+    deleted: list[str] = []
+    if cfg.mirror_deletions:
+        if tip is None:
+            tip = vault.tip_blobs()
+        deleted = sorted(rel for rel in tip if rel not in present)
+
+    if captures or deleted:
+        when = int(started)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+        source_commit = gitenv.project_head(cfg.project)
+        if progress is not None:
+            progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
+        done = vault.commit(
+            captures, deleted,
+            lambda changes: message.build(stamp, trigger, hostname(), source_commit, changes),
+            _commit_env(when),
+        )
+        if done is not None:
+            result.commit, result.changes = done
+            record["last_commit"] = result.commit
+            packing.after_commit(vault.path, record, [cap.blob for cap in captures],
+                                 [f"{cfg.subdir}/{path}" for path, _ in result.changes])
+    for rel in deleted:
+        files.pop(rel, None)
+    if push:
+        push_error = remote.push_backlog(cfg, vault, record)  # may find more behind the remote
+        if push_error:
+            result.errors.append(push_error)
+    result.behind = sorted(rel for rel, entry in files.items() if rel in present and entry.get(behind.FLAG))
+    result.newly_behind = [rel for rel in result.behind if rel not in was_behind]
+
+    now = logs.utc_now()
+    record["last_run"] = now
+    if result.errors:
+        record["last_error"] = {"time": now, "trigger": trigger, "message": urls.mask("; ".join(result.errors))}
+    else:
+        record["last_sync"] = now
+        record["last_error"] = None
+    state.save(vault.path, record)
+    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path),
+                   cfg.subdir)
+    _log(cfg, trigger, result, quiet)
+    return result
+
+
+def _log(cfg: Config, trigger: str, result: Result, quiet: bool = False) -> None:
+    if quiet and not result.commit and not result.errors:
+        return  # a quiet run that did nothing leaves no line (cron would add one every 15 minutes)
+    if result.commit:
+        what = f"committed {result.commit[:12]}: " + ", ".join(f"{c} {quote(p)}" for p, c in result.changes)
+    else:
+        what = "nothing to back up"
+    status = "FAILED" if result.errors else "ok"
+    if result.newly_behind:
+        what += "; left out (behind the vault): " + ", ".join(map(quote, result.newly_behind))
+    logs.log(cfg.log_file, f"sync trigger={trigger} {status} {what}")
+    for err in result.errors:
+        logs.error(cfg.error_log, f"sync trigger={trigger}: {err}")
+
+
+def push_now(cfg: Config) -> str | None:
+    """Under the lock: push the backups that wait (one attempt at the network, bounded by
+    `vault.timeout` unless the remote moved); the reason they still wait, or None."""
+    vault = vault_of(cfg)
+    record = state.load(vault.path)
+    error = remote.push_backlog(cfg, vault, record)
+    if error:
+        now = logs.utc_now()
+        record["last_run"] = now
+        record["last_error"] = {"time": now, "trigger": "push", "message": urls.mask(error)}
+        logs.error(cfg.error_log, f"push: {error}")
+    state.save(vault.path, record)
+    return error
+
+
+def record_failure(cfg: Config, trigger: str, reason: str) -> None:
+    """A run that failed before it could finish: log it and keep it in the state record."""
+    logs.log(cfg.log_file, f"sync trigger={trigger} FAILED {reason}")
+    logs.error(cfg.error_log, f"sync trigger={trigger}: {reason}")
+    if os.path.isdir(cfg.vault_path):
+        record = state.load(cfg.vault_path)
+        now = logs.utc_now()
+        record["last_run"] = now
+        record["last_error"] = {"time": now, "trigger": trigger, "message": urls.mask(reason)}
+        try:
+            state.save(cfg.vault_path, record)
+        except OSError:
+            pass
+
+
+def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
+               progress: Progress | None = None, keep_local: bool = False, quiet: bool = False) -> Result:
+    """Take the lock (or use the one a hook handed over) and sync; then, while another
+    run left the pending marker meanwhile, take the lock again and sync once more.
+
+    Before each sync it waits (bounded) for the git command named in the marker to
+    return: under pre-commit a running hook sees tracked memory files with their unstaged
+    edits stashed away, and the live content is back only when that command returns."""
+    fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
+    total = Result()
+    first = True
+    while True:
+        try:
+            marker = file_lock.read_pending(cfg.vault_path)
+            if marker is not None:
+                processes.wait_for_exit(marker[1])
+            pending = file_lock.take_pending(cfg.vault_path)
+            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress,
+                               keep_local=keep_local and first, quiet=quiet)
+        finally:
+            file_lock.release(fd)
+        first = False
+        total.commit = result.commit or total.commit
+        total.changes += result.changes
+        total.errors = result.errors
+        total.found = result.found
+        total.behind = result.behind
+        total.newly_behind += result.newly_behind
+        if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
+            return total
+        next_fd = file_lock.try_acquire(cfg.vault_path)
+        if next_fd is None:
+            return total  # the run holding the lock now will see the marker
+        fd = next_fd
+
+
+def set_remote(vault: Vault, url: str) -> None:
+    """Record `url` as the vault's origin (pushing is done by the sync)."""
+    current = vault.git("remote").decode().split()
+    vault.git("remote", "set-url" if "origin" in current else "add", "--", "origin", url)

@@ -1,0 +1,363 @@
+"""The vault's remote: push every backup, keep a backlog while offline, share one
+remote between several machines.
+
+Under the vault lock, after a sync committed (or when backups wait): push the branch to
+`vault.remote` (never forced). When the remote refuses because another machine pushed,
+fetch, put the local backups on top of the remote tip (`replay.py`) and push again, a
+bounded number of times. Every network operation runs through `gitenv.run_git` with
+`vault.timeout`, in a session without a terminal: it can neither hang nor prompt.
+
+The branch moves with one compare-and-swap `update-ref`, never through `git rebase`: a
+crash at any moment leaves the branch where it was or where it should be, and `recover`
+(run by the next sync, under the lock) puts the work tree back on the tip.
+"""
+from __future__ import annotations
+
+import os
+import time
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+
+from memvault_hooks.vault import gitenv
+from memvault_hooks.ui import logs
+from memvault_hooks.vault import replay
+from memvault_hooks.vault import state
+from memvault_hooks import urls
+from memvault_hooks.vault.behind import FLAG as BEHIND_FLAG
+from memvault_hooks.errors import MemvaultError
+from memvault_hooks.vault.gitenv import run_git
+from memvault_hooks.vault.replay import REPLAY_INDEX
+from memvault_hooks.vault.replay import ZERO
+from memvault_hooks.vault.vault import Vault
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from memvault_hooks.config import Config
+
+REMOTE_NAME = "origin"
+# Push attempts after rejections (each rejection: fetch, integrate, push again).
+MAX_ATTEMPTS = 8
+# Seconds: the first wait after a refusal; it doubles each time (up to 2 s), randomised.
+BACKOFF = 0.05
+# The whole remote step of one sync may take this many `vault.timeout`s at most.
+BUDGET_TIMEOUTS = 4
+# Written before the branch moves under the work tree, removed once they agree again.
+RESET_MARKER = "memvault-reset-worktree"
+
+
+class RemoteError(MemvaultError):
+    """The remote could not be reached or refused the backups; they wait locally."""
+
+
+def tracking_ref(branch: str) -> str:
+    return f"refs/remotes/{REMOTE_NAME}/{branch}"
+
+
+def remote_url(cfg: Config) -> str:
+    """`vault.remote`, a relative local path read from the project (like every path in
+    the configuration), not from wherever git happens to run."""
+    url = cfg.remote or ""
+    if "://" in url or os.path.isabs(url) or ":" in url.split("/")[0] or not url:
+        return url  # a URL, scp-like host:path, or absolute
+    return os.path.normpath(os.path.join(cfg.project, os.path.expanduser(url)))
+
+
+# --- recovering from a killed run -------------------------------------------------------
+
+def recover(vault: Vault) -> None:
+    """Under the lock, on an existing vault: finish what a killed run left half done.
+
+    Aborts a rebase or merge in progress (ours never start one, but a person or an older
+    version may have), re-attaches HEAD to the branch (detached, or on another branch),
+    and puts the index and work tree back on the tip when a run died while moving the
+    branch. Costs a few stat calls when there is nothing to do.
+    """
+    git_dir = os.path.join(vault.path, ".git")
+    reset = os.path.exists(os.path.join(git_dir, RESET_MARKER))
+    for name in ("rebase-merge", "rebase-apply"):
+        state_dir = os.path.join(git_dir, name)
+        if os.path.isdir(state_dir):
+            import shutil
+
+            run_git(vault.path, "rebase", "--abort", check=False)
+            shutil.rmtree(state_dir, ignore_errors=True)
+            reset = True
+    for name in ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE"):
+        try:
+            os.unlink(os.path.join(git_dir, name))
+            reset = True
+        except FileNotFoundError:
+            pass
+    for name in (REPLAY_INDEX, f"{REPLAY_INDEX}.lock", "FETCH_HEAD.lock",
+                 os.path.join("refs", "remotes", REMOTE_NAME, f"{vault.branch}.lock")):
+        try:
+            os.unlink(os.path.join(git_dir, name))
+        except FileNotFoundError:
+            pass
+    branch_ref = f"refs/heads/{vault.branch}"
+    try:
+        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8", errors="replace") as f:
+            head = f.read().strip()
+    except OSError:
+        head = ""
+    if head != f"ref: {branch_ref}" and _rev(vault, branch_ref) is not None:
+        run_git(vault.path, "symbolic-ref", "HEAD", branch_ref)  # detached or elsewhere: back
+        reset = True
+    if not reset:
+        return
+    if vault.head() is not None:
+        run_git(vault.path, "reset", "-q", "--hard", "HEAD")
+    _clear_marker(vault)
+
+
+def _set_marker(vault: Vault) -> None:
+    fd = os.open(os.path.join(vault.path, ".git", RESET_MARKER), os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+def _clear_marker(vault: Vault) -> None:
+    try:
+        os.unlink(os.path.join(vault.path, ".git", RESET_MARKER))
+    except FileNotFoundError:
+        pass
+
+
+# --- small git helpers --------------------------------------------------------------------
+
+def _rev(vault: Vault, ref: str) -> str | None:
+    proc = run_git(vault.path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def _is_ancestor(vault: Vault, older: str, newer: str) -> bool:
+    return run_git(vault.path, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+
+def _count(vault: Vault, *revs: str) -> int:
+    return int(vault.git("rev-list", "--count", *revs).decode().strip() or 0)
+
+
+def ensure_origin(vault: Vault, url: str) -> None:
+    """`origin` in the vault points at `url` (for people who look; we push to the URL)."""
+    proc = run_git(vault.path, "config", "--get", f"remote.{REMOTE_NAME}.url", check=False)
+    current = proc.stdout.decode().strip() if proc.returncode == 0 else None
+    if current == url:
+        return
+    if current is None:
+        vault.git("remote", "add", "--", REMOTE_NAME, url)
+    else:
+        vault.git("remote", "set-url", "--", REMOTE_NAME, url)
+
+
+def ssh_env(vault: Vault) -> dict[str, str]:
+    """Keep a `core.sshCommand` the user configured (an identity file, a jump host): the
+    batch-mode GIT_SSH_COMMAND that `gitenv` sets by default would override it. Without a
+    terminal or stdin, ssh cannot prompt either way."""
+    if "GIT_SSH_COMMAND" in os.environ or "GIT_SSH" in os.environ:
+        return {}
+    proc = run_git(vault.path, "config", "--get", "core.sshCommand", check=False)
+    command = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    return {"GIT_SSH_COMMAND": command} if command else {}
+
+
+def backlog(vault: Vault) -> int:
+    """Local backups the remote is not known to hold (commits ahead of origin/<branch>)."""
+    head = vault.head()
+    if head is None:
+        return 0
+    known = _rev(vault, tracking_ref(vault.branch))
+    return _count(vault, head, f"^{known}") if known else _count(vault, head)
+
+
+# --- the network --------------------------------------------------------------------------
+
+class _Clock:
+    """Each network operation gets `vault.timeout`, and never more than what is left."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout * BUDGET_TIMEOUTS
+
+    def next(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise RemoteError(f"gave up after {self.timeout * BUDGET_TIMEOUTS:g}s")
+        return min(self.timeout, left)
+
+
+def _push(vault: Vault, url: str, sha: str, clock: _Clock, env: dict[str, str]) -> bool:
+    """True when pushed; False when refused because the remote moved (another machine
+    pushed first, or is pushing right now); RemoteError otherwise."""
+    proc = run_git(vault.path, "push", "--porcelain", "--no-verify", "--", url,
+                   f"{sha}:refs/heads/{vault.branch}", env=env, timeout=clock.next(), check=False)
+    if proc.returncode == 0:
+        vault.git("update-ref", "-m", urls.mask(f"memvault: pushed to {url}"), tracking_ref(vault.branch), sha)
+        return True
+    refused = [line for line in proc.stdout.decode(errors="replace").splitlines() if line.startswith("!")]
+    if any(_moved(line) for line in refused):
+        return False
+    said = proc.stderr.decode(errors="replace")
+    reasons = [refused[0].split("\t")[-1]] if refused else []
+    if said.strip() or not reasons:
+        reasons.append(gitenv.reason(said, proc.returncode))
+    raise RemoteError("; ".join(reasons))
+
+
+def _moved(line: str) -> bool:
+    """A porcelain refusal that means "the remote branch moved under you"."""
+    if "[rejected]" in line:
+        return True  # non-fast-forward, fetch first
+    return "[remote rejected]" in line and any(
+        hint in line for hint in ("cannot lock ref", "failed to update ref", "but expected", "incorrect old value"))
+
+
+def _no_url_in_reflog(env: Mapping[str, str] | None) -> dict[str, str]:
+    """git writes `fetch <its arguments>` into the reflog, the URL (and any credentials in
+    it) included, unless GIT_REFLOG_ACTION names the action: then only that is written."""
+    return {**(env or {}), "GIT_REFLOG_ACTION": "memvault fetch"}
+
+
+def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = None) -> str:
+    """Fetch the remote branch into origin/<branch> (a local view, never pushed); its tip."""
+    run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--", url,
+            f"+refs/heads/{vault.branch}:{tracking_ref(vault.branch)}", env=_no_url_in_reflog(env), timeout=timeout)
+    tip = _rev(vault, tracking_ref(vault.branch))
+    if tip is None:
+        raise RemoteError(f"fetched nothing for branch {vault.branch}")
+    return tip
+
+
+def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
+    """Push the branch to `vault.remote` when backups wait; integrate and retry when
+    another machine pushed first. Updates `push_pending` (and `last_commit` when the
+    tip moved) in `record`; returns the reason the backups still wait, or None."""
+    if not cfg.remote or vault.head() is None:
+        record["push_pending"] = 0
+        return None
+    waiting = backlog(vault)
+    if waiting == 0:
+        record["push_pending"] = 0
+        return None
+    url = remote_url(cfg)
+    clock = _Clock(cfg.timeout)
+    try:
+        ensure_origin(vault, url)
+        env = ssh_env(vault)
+        target = vault.head() or ""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            # The integrated tip is pushed before the local branch moves to it: the
+            # window in which another machine can get in first stays short.
+            pushed = _push(vault, url, target, clock, env)
+            head = vault.head()
+            if target != head:
+                _move_branch(vault, head, target)
+                record["last_commit"] = target
+            if pushed:
+                record["push_pending"] = 0
+                record["last_push"] = logs.utc_now()
+                logs.log(cfg.log_file, f"push ok {waiting} backup(s) to {url} as {target[:12]}")
+                return None
+            logs.log(cfg.log_file, f"push refused: {url} moved on (attempt {attempt})")
+            if attempt == MAX_ATTEMPTS:
+                break
+            # Back off a random, growing while: a machine pushing in a tight loop gets done.
+            import random
+
+            time.sleep(random.uniform(0.5, 1.0) * min(BACKOFF * 2 ** attempt, 2.0))
+            late: list[str] = []
+            target = integrated(vault, fetch(vault, url, clock.next(), env), late)
+            _flag_behind(vault, record, late)
+        raise RemoteError(f"the remote kept refusing after {MAX_ATTEMPTS} attempts")
+    except MemvaultError as exc:
+        detail = str(exc)
+    pending = backlog(vault)
+    record["push_pending"] = pending
+    return (f"push to {url} failed ({detail}); {pending} backup(s) kept in the vault, "
+            "the next run pushes them")
+
+
+# --- integrating the remote's backups -----------------------------------------------------
+
+def _flag_behind(vault: Vault, record: state.Record, paths: list[str]) -> None:
+    """Files the replay left out as behind the remote: no longer this machine's backups."""
+    prefix = f"{vault.subdir}/"
+    for path in paths:
+        entry = record["files"].get(path[len(prefix):] if path.startswith(prefix) else path)
+        if isinstance(entry, dict):
+            entry[BEHIND_FLAG] = True
+
+
+def integrated(vault: Vault, upstream: str, behind: list[str] | None = None) -> str:
+    """The commit that holds the remote's backups and then the local ones on top.
+
+    It is `upstream` itself when nothing local is missing there, HEAD when the remote has
+    nothing new; otherwise the local backups replayed onto `upstream`. The branch does
+    not move (see `integrate`). Never drops a commit of either side.
+    """
+    head = vault.head()
+    if head is None or _is_ancestor(vault, head, upstream):
+        return upstream
+    if _is_ancestor(vault, upstream, head):
+        return head
+    return replay.replay(vault, head, upstream, behind)
+
+
+def integrate(vault: Vault, upstream: str) -> str:
+    """Put the local backups on top of `upstream` and move the branch and work tree there."""
+    head = vault.head()
+    new = integrated(vault, upstream)
+    if new != head:
+        _move_branch(vault, head, new)
+    return new
+
+
+def _move_branch(vault: Vault, old: str | None, new: str) -> None:
+    _set_marker(vault)
+    vault.git("update-ref", "-m", "memvault: put local backups on top of the remote",
+              f"refs/heads/{vault.branch}", new, old or ZERO)
+    vault.git("reset", "-q", "--hard", new)
+    _clear_marker(vault)
+
+
+# --- agreement, for `verify` ---------------------------------------------------------------
+
+def check_tips(cfg: Config) -> tuple[bool, str]:
+    """Do the local vault and `vault.remote` agree? (ok, detail); time-bounded, read-only
+    but for fetching objects (never a ref) when the remote tip is unknown here."""
+    if not cfg.remote:
+        return True, "no remote configured (vault.remote is null)"
+    vault = Vault(cfg.vault_path, cfg.subdir, cfg.branch)
+    if not vault.exists():
+        return False, f"no vault at {cfg.vault_path}"
+    local = _rev(vault, f"refs/heads/{cfg.branch}")
+    try:
+        proc = run_git(vault.path, "ls-remote", "--", remote_url(cfg), f"refs/heads/{cfg.branch}",
+                       env=ssh_env(vault), timeout=cfg.timeout)
+    except MemvaultError as exc:
+        return False, f"remote {cfg.remote} cannot be reached: {exc}"
+    fields = proc.stdout.decode().split()
+    remote = fields[0] if fields else None
+    if remote is None:
+        if local is None:
+            return True, "no backups yet, here or on the remote"
+        return False, f"the remote has no branch {cfg.branch}; {_count(vault, local)} local backup(s) wait to be pushed"
+    if local is None:
+        return False, f"the local vault is empty; the remote tip is {remote[:12]}"
+    if local == remote:
+        return True, f"local and remote tips agree at {local[:12]}"
+    if _rev(vault, remote) is None:
+        try:
+            run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--",
+                    remote_url(cfg), f"refs/heads/{cfg.branch}", env=_no_url_in_reflog(ssh_env(vault)),
+                    timeout=cfg.timeout)
+        except MemvaultError as exc:
+            return False, f"remote tip {remote[:12]} differs from local {local[:12]} and cannot be fetched: {exc}"
+    if _is_ancestor(vault, local, remote):
+        return True, (f"the remote ({remote[:12]}) holds every local backup (local tip {local[:12]}) "
+                      f"and {_count(vault, remote, '^' + local)} newer one(s) from other machines")
+    if _is_ancestor(vault, remote, local):
+        return False, (f"local tip {local[:12]} is {_count(vault, local, '^' + remote)} backup(s) ahead of "
+                       f"the remote ({remote[:12]}): they wait to be pushed")
+    return False, (f"local {local[:12]} and remote {remote[:12]} diverged: "
+                   f"{_count(vault, local, '^' + remote)} local backup(s) are not on the remote yet")

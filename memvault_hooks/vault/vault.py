@@ -1,0 +1,243 @@
+"""The vault repository on the sync path: create it, keep it sane, commit into it.
+
+Sync runs git's own plumbing through `gitenv.run_git` (one process per step, never
+one per file) and leans on git's atomic primitives; GitPython serves the history
+commands, where its object model helps, and is never imported here.
+"""
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from collections.abc import Callable
+from collections.abc import Iterable
+
+from memvault_hooks import dirs
+from memvault_hooks.vault import git_children
+from memvault_hooks import processes
+from memvault_hooks.errors import MemvaultError
+from memvault_hooks.vault.file_lock import LOCK_NAME
+from memvault_hooks.vault.file_lock import PENDING_NAME
+from memvault_hooks.vault.gitenv import run_git
+from memvault_hooks.vault.snapshot import Capture
+from memvault_hooks.vault.state import CHECKED_NAME
+from memvault_hooks.vault.state import STATE_NAME
+from memvault_hooks.vault.statcache import NAME as STATCACHE_NAME
+
+TMP_NAME = ".memvault-tmp"
+NEW_NAME = ".memvault-new"  # where `create` makes a vault's repository before it moves in
+# Machine-local files that live in the vault folder and are never committed.
+LOCAL_FILES = (LOCK_NAME, PENDING_NAME, STATE_NAME, f"{STATE_NAME}.*.tmp", f"{TMP_NAME}/", STATCACHE_NAME,
+               f"{STATCACHE_NAME}.*.tmp", CHECKED_NAME, f"{CHECKED_NAME}.*.tmp", f"{NEW_NAME}/")
+# Lock files a killed git process can leave behind; stale whenever we hold our own lock.
+GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
+# Settings written into every vault: a pack that grows with the deltas, not the snapshots.
+VAULT_SETTINGS = (
+    ("core.bigFileThreshold", "64m"),
+    ("gc.auto", "1000"),
+    ("gc.autoPackLimit", "20"),
+    ("gc.autoDetach", "false"),
+    ("core.logAllRefUpdates", "true"),
+    ("core.symlinks", "false"),
+)
+
+
+class Vault:
+    def __init__(self, path: str, subdir: str, branch: str) -> None:
+        self.path = path
+        self.subdir = subdir
+        self.branch = branch
+        self.tmp_dir = os.path.join(path, TMP_NAME)
+
+    def git(self, *args: str, **kwargs: object) -> bytes:
+        return run_git(self.path, *args, **kwargs).stdout  # type: ignore[arg-type]
+
+    def exists(self) -> bool:
+        return os.path.isdir(os.path.join(self.path, ".git"))
+
+    def foreign_entries(self) -> list[str]:
+        """What the folder holds besides memvault's own machine-local files."""
+        try:
+            names = sorted(os.listdir(self.path))
+        except FileNotFoundError:
+            return []
+        own = {name.rstrip("/").split(".*")[0] for name in LOCAL_FILES}
+        return [n for n in names if n not in own and not n.startswith(f"{STATE_NAME}.")]
+
+    def create(self) -> None:
+        """`git init` a new vault (no template: no hooks run there). Call under the lock.
+
+        The repository is made and marked (vaultmark.py) beside, and its `.git` renamed into
+        place: a run that looks meanwhile never sees an unmarked repository there."""
+        dirs.make_private_dir(self.path)
+        staging = os.path.join(self.path, NEW_NAME)
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        dirs.make_private_dir(staging)
+        new = Vault(staging, self.subdir, self.branch)
+        new.git("init", "-q", "--template=", f"--initial-branch={self.branch}")
+        new.configure()
+        os.rename(os.path.join(staging, ".git"), os.path.join(self.path, ".git"))
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def configure(self) -> None:
+        """Settings, excludes and memvault's mark (vaultmark.py) every vault carries; idempotent."""
+        from memvault_hooks.vault import vaultmark
+
+        vaultmark.mark(self.path)
+        for key, value in VAULT_SETTINGS:
+            self.git("config", key, value)
+        info = os.path.join(self.path, ".git", "info")
+        os.makedirs(info, mode=0o700, exist_ok=True)
+        exclude = os.path.join(info, "exclude")
+        existing = ""
+        if os.path.exists(exclude):
+            with open(exclude, encoding="utf-8") as f:
+                existing = f.read()
+        missing = [f"/{name}" for name in LOCAL_FILES if f"/{name}" not in existing.splitlines()]
+        if missing:
+            with open(exclude, "a", encoding="utf-8") as f:
+                f.write("".join(f"{line}\n" for line in missing))
+
+    def prepare(self) -> None:
+        """Under the lock: clear what a killed run may have left (temp copies, git locks)."""
+        dirs.make_private_dir(self.path)
+        if os.stat(self.path).st_mode & 0o077:
+            os.chmod(self.path, 0o700)
+        self._clear_tmp_dir()
+        git_children.reap()  # the git processes of a killed run end before their locks go
+        git_dir = os.path.join(self.path, ".git")
+        for name in (*GIT_LOCKS, f"refs/heads/{self.branch}.lock"):
+            lock = os.path.join(git_dir, name)
+            if not os.path.lexists(lock):
+                continue
+            live = processes.holding(lock) or processes.git_working_in(self.path)
+            if live:
+                who = ", ".join(f"{pid} {processes.name_of(pid) or '?'}" for pid in live)
+                raise MemvaultError(
+                    f"{lock} is in use by a running process (pid {who}); it was left in place: "
+                    "run `memvault sync` again once that process has finished")
+            try:
+                os.unlink(lock)
+            except FileNotFoundError:
+                pass
+
+    def _clear_tmp_dir(self) -> None:
+        """An empty private tmp_dir: the capture copies of a killed run go (they are
+        plain files; anything else there is no copy of ours, and is removed whole)."""
+        dirs.make_private_dir(self.tmp_dir)
+        with os.scandir(self.tmp_dir) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    import shutil
+
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+
+    def head(self) -> str | None:
+        proc = run_git(self.path, "rev-parse", "--verify", "-q", "HEAD", check=False)
+        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def head_fast(self) -> str | None:
+        """HEAD read from the files git writes after a commit; rev-parse when in doubt."""
+        git_dir = os.path.join(self.path, ".git")
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="ascii") as f:
+                ref = f.read().strip()
+            if ref.startswith("ref: refs/heads/"):
+                with open(os.path.join(git_dir, *ref[5:].split("/")), encoding="ascii") as f:
+                    sha = f.read().strip()
+                if len(sha) in (40, 64) and all(c in "0123456789abcdef" for c in sha):
+                    return sha
+        except (OSError, UnicodeDecodeError):
+            pass
+        return self.head()
+
+    def tip_blobs(self) -> dict[str, str]:
+        """Blob id of every file in the tip commit, keyed by path relative to source_dir."""
+        proc = run_git(self.path, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", f"{self.subdir}/",
+                       check=False)
+        if proc.returncode != 0:
+            if self.head() is None:
+                return {}  # no commit yet
+            run_git(self.path, "ls-tree", "HEAD", check=True)  # raises with git's reason
+        out = proc.stdout
+        prefix = f"{self.subdir}/"
+        blobs = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, name = record.partition(b"\t")
+            path = name.decode("utf-8", errors="surrogateescape")
+            blobs[path[len(prefix):]] = meta.split()[2].decode()
+        return blobs
+
+    def stored_path(self, rel: str) -> str:
+        return os.path.join(self.path, self.subdir, *rel.split("/"))
+
+    def _make_folders(self, rel: str) -> None:
+        """Real folders on the way to `rel`'s stored copy. Whatever a tree from a remote put
+        where a folder belongs (a file, a symlink) is replaced by a folder, never followed,
+        so no write lands outside the vault."""
+        path = self.path
+        for name in [*self.subdir.split("/"), *rel.split("/")[:-1]]:
+            path = os.path.join(path, name)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                os.mkdir(path, 0o700)
+                continue
+            if stat_mod.S_ISDIR(st.st_mode):
+                continue
+            os.unlink(path)
+            os.mkdir(path, 0o700)
+
+    def commit(
+        self,
+        captures: Iterable[Capture],
+        deleted: Iterable[str],
+        message_for: Callable[[list[tuple[str, str]]], str],
+        env: dict[str, str],
+    ) -> tuple[str, list[tuple[str, str]]] | None:
+        """Put the captured copies in place, commit; None when the tree did not change.
+
+        `message_for(changes)` builds the message from the (path, change) pairs git
+        reports, so the message says exactly what the commit holds.
+        """
+        paths = []
+        for cap in captures:
+            target = self.stored_path(cap.rel)
+            self._make_folders(cap.rel)
+            os.chmod(cap.tmp_path, 0o600)
+            os.replace(cap.tmp_path, target)
+            paths.append(f"{self.subdir}/{cap.rel}")
+        for rel in deleted:
+            self._make_folders(rel)  # never an unlink through a folder a remote made a link
+            try:
+                os.unlink(self.stored_path(rel))
+            except FileNotFoundError:
+                pass
+            paths.append(f"{self.subdir}/{rel}")
+        if not paths:
+            return None
+        # Files above core.bigFileThreshold are streamed into a pack (flat memory); at
+        # zlib level 1, as git writes loose objects, that is ~2.5x faster than level 6.
+        self.git("-c", "pack.compression=1", "add", "-A", "--", *paths)
+        out = self.git("diff", "--cached", "--name-status", "--no-renames", "-z")
+        fields = out.split(b"\0")
+        kinds = {"A": "added", "M": "modified", "D": "deleted", "T": "modified"}
+        prefix = f"{self.subdir}/"
+        changes = []
+        for status, name in zip(fields[0::2], fields[1::2]):
+            path = name.decode("utf-8", errors="surrogateescape")
+            changes.append((path[len(prefix):] if path.startswith(prefix) else path,
+                            kinds.get(status.decode()[:1], "modified")))
+        if not changes:
+            return None
+        message = message_for(changes)
+        # No `maintenance run --auto` process after each commit: packing.py keeps the
+        # vault packed on its own budget (one git process fewer per sync).
+        self.git("-c", "maintenance.auto=false", "commit", "-q", "--no-verify", "-F", "-",
+                 input=message.encode(), env=env)
+        return self.head_fast() or "", changes
