@@ -27,6 +27,7 @@ from memvault_hooks.errors import MemvaultError
 from memvault_hooks.pathquote import quote
 from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
+from memvault_hooks.vault import commit_env
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
 
@@ -70,15 +71,6 @@ def ensure_vault(cfg: Config) -> Vault:
         vault.prepare()
         remote.recover(vault)
     return vault
-
-
-def _commit_env(when_epoch: int) -> dict[str, str]:
-    host = hostname()
-    date = f"@{when_epoch} +0000"
-    return {
-        "GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_NAME": "memvault", "GIT_COMMITTER_EMAIL": f"memvault@{host}", "GIT_COMMITTER_DATE": date,
-    }
 
 
 def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
@@ -129,7 +121,7 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
         known = files.get(rel)
         if behind.never_backed_up(known) and not kept(rel):
             if tip is None:
-                tip = vault.tip_blobs()
+                tip = vault.blobs()
             if behind.is_behind(vault, rel, cap.blob, tip.get(rel)):
                 # Stat kept, so the no-change path stays fast; flagged: not a backup of ours.
                 entry[behind.FLAG] = True
@@ -151,19 +143,19 @@ def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
     deleted: list[str] = []
     if cfg.mirror_deletions:
         if tip is None:
-            tip = vault.tip_blobs()
+            tip = vault.blobs()
         deleted = sorted(rel for rel in tip if rel not in present)
 
     if captures or deleted:
         when = int(started)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
-        source_commit = gitenv.project_head(cfg.project)
+        stamp = logs.utc_now(when)
+        source_commit = gitenv.rev(cfg.project, "HEAD")
         if progress is not None:
             progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
         done = vault.commit(
             captures, deleted,
             lambda changes: message.build(stamp, trigger, hostname(), source_commit, changes),
-            _commit_env(when),
+            commit_env(when),
         )
         if done is not None:
             result.commit, result.changes = done

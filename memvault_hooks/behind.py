@@ -68,7 +68,7 @@ def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
     if not vault.exists() or vault.head() is None:
         return []
     if tip is None:
-        tip = vault.tip_blobs()
+        tip = vault.blobs()
     found = []
     for rel, sig in sources.discover(source_dir, patterns).items():
         entry = record["files"].get(rel)

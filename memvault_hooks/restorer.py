@@ -273,7 +273,7 @@ class Restore:
         self.wrote = True
         result = backup.sync_once(self.cfg, "pre-restore", unvalidated=rels, keep_local=rels, push=False)
         vault = backup.vault_of(self.cfg)
-        tip = vault.tip_blobs()
+        tip = vault.blobs()
         for item in todo:
             try:
                 sig = sources.signature(os.stat(item.target))
