@@ -21,6 +21,9 @@ from memvault_hooks import statcache
 if TYPE_CHECKING:
     from typing import Any
 
+    from memvault_hooks.patterns import Expansion
+    from memvault_hooks.sources import Signature
+
 # What the defaults depend on besides the project: a change here invalidates the cache.
 _ENV_KEYS = ("MEMVAULT_CONFIG", "HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
 
@@ -102,30 +105,50 @@ def not_allowed(config: dict[str, Any]) -> bool:
     return bool(trust.waiting(config))
 
 
-def nothing_changed(config: dict[str, Any]) -> bool:
-    """True when every memory file's stat matches the state record (and the vault exists).
+class Look:
+    """What the no-change check found: whether nothing changed, and (when `complete` was
+    asked) the memory files it saw, with their stat, for the sync to go on with."""
+
+    __slots__ = ("unchanged", "scan")
+
+    def __init__(self, unchanged: bool, scan: tuple[dict[str, Signature], Expansion] | None = None) -> None:
+        self.unchanged = unchanged
+        self.scan = scan
+
+
+def look(config: dict[str, Any], complete: bool = False) -> Look:
+    """Whether every memory file's stat matches the state record (and the vault exists).
 
     The stat cache answers first (one stat a file and folder); otherwise the patterns
     are expanded and compared with the record, and a cache is left for the next time.
+    `complete` (a sync that goes on in this process) looks at every file even after a
+    change, and keeps what it saw; the hook stops at the first change.
     """
     vault_path = config["vault_path"]
     if not os.path.isdir(os.path.join(vault_path, ".git")):
-        return False
+        return Look(False)
     subdir = config.get("subdir", "")
-    hit = statcache.check(vault_path, config["source_dir"], config["files"], stop_at_change=True, subdir=subdir)
-    if hit is not None:
-        return hit[2]  # the cache is current: it knows whether any file changed
+    hit = statcache.check(vault_path, config["source_dir"], config["files"], stop_at_change=not complete,
+                          subdir=subdir)
+    if hit is not None:  # the cache is current: it knows whether any file changed
+        return Look(hit[2], (hit[0], hit[1]) if complete else None)
     record_sig = statcache.record_sig(vault_path)
     record = state.load(vault_path)
-    if record.get("last_error") or record.get("push_pending"):
-        return False  # the last run failed or left pushes waiting: try again whenever asked
-    if not state.same_subdir(record, subdir):
-        return False  # `vault.subdir` changed: every file goes there again
+    # The last run failed or left pushes waiting (try again whenever asked), or `vault.subdir`
+    # changed (every file goes there again): a sync, whatever the files say.
+    again = bool(record.get("last_error") or record.get("push_pending")) or not state.same_subdir(record, subdir)
+    if again and not complete:
+        return Look(False)
     present, expansion = sources.scan(config["source_dir"], tuple(config["files"]))
-    if not state.unchanged(record, present):
-        return False
+    if again or not state.unchanged(record, present):
+        return Look(False, (present, expansion))
     statcache.save(vault_path, config["source_dir"], config["files"], present, expansion, record, record_sig, subdir)
-    return True
+    return Look(True, (present, expansion))
+
+
+def nothing_changed(config: dict[str, Any]) -> bool:
+    """`look`'s answer alone (the hook's question: its sync runs in another process)."""
+    return look(config).unchanged
 
 
 def record_no_change(config: dict[str, Any], trigger: str, quiet: bool = False) -> None:

@@ -46,6 +46,8 @@ VAULT_SETTINGS = (
 )
 # Written before the branch moves under the work tree, removed once they agree again.
 RESET_MARKER = "memvault-reset-worktree"
+# The one remote a vault knows (its URL is `vault.remote`'s, remote.py keeps it so).
+REMOTE_NAME = "origin"
 # The private index a replay (replay.py) builds its trees in; a killed run's is removed.
 REPLAY_INDEX = "memvault-replay.index"
 ZERO = "0" * 40
@@ -171,6 +173,11 @@ class Vault:
                 else:
                     os.unlink(entry.path)
 
+    def setting(self, key: str) -> str | None:
+        """A git config value of the vault (`remote.origin.url`, ...), or None when unset."""
+        proc = self.run("config", "--get", key, check=False)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
     def head(self) -> str | None:
         """HEAD's commit, read from the files git writes after a commit; rev-parse when in doubt."""
         git_dir = os.path.join(self.path, ".git")
@@ -267,3 +274,69 @@ class Vault:
         self.git("-c", "maintenance.auto=false", "commit", "-q", "--no-verify", "-F", "-",
                  input=message.encode(), env=env)
         return self.head() or "", changes
+
+    # -- the branch: moving it, and repairing what a killed run left ------------------------
+    def move_branch(self, old: str | None, new: str, why: str) -> None:
+        """Move the branch from `old` to `new` (compare-and-swap) and the work tree with it.
+
+        A marker lies in `.git` while the two disagree: a run killed meanwhile leaves it,
+        and the next one (`recover`) puts the work tree back on the tip."""
+        self.set_marker()
+        self.git("update-ref", "-m", why, f"refs/heads/{self.branch}", new, old or ZERO)
+        self.git("reset", "-q", "--hard", new)
+        self.clear_marker()
+
+    def set_marker(self) -> None:
+        fd = os.open(os.path.join(self.path, ".git", RESET_MARKER), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+
+    def clear_marker(self) -> None:
+        try:
+            os.unlink(os.path.join(self.path, ".git", RESET_MARKER))
+        except FileNotFoundError:
+            pass
+
+    def recover(self) -> None:
+        """Under the lock, on an existing vault: finish what a killed run left half done.
+
+        Aborts a rebase or merge in progress (ours never start one, but a person or an older
+        version may have), re-attaches HEAD to the branch (detached, or on another branch),
+        and puts the index and work tree back on the tip when a run died while moving the
+        branch. Costs a few stat calls when there is nothing to do.
+        """
+        git_dir = os.path.join(self.path, ".git")
+        reset = os.path.exists(os.path.join(git_dir, RESET_MARKER))
+        for name in ("rebase-merge", "rebase-apply"):
+            state_dir = os.path.join(git_dir, name)
+            if os.path.isdir(state_dir):
+                import shutil
+
+                self.run("rebase", "--abort", check=False)
+                shutil.rmtree(state_dir, ignore_errors=True)
+                reset = True
+        for name in ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE"):
+            try:
+                os.unlink(os.path.join(git_dir, name))
+                reset = True
+            except FileNotFoundError:
+                pass
+        for name in (REPLAY_INDEX, f"{REPLAY_INDEX}.lock", "FETCH_HEAD.lock",
+                     os.path.join("refs", "remotes", REMOTE_NAME, f"{self.branch}.lock")):
+            try:
+                os.unlink(os.path.join(git_dir, name))
+            except FileNotFoundError:
+                pass
+        branch_ref = f"refs/heads/{self.branch}"
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="utf-8", errors="replace") as f:
+                head = f.read().strip()
+        except OSError:
+            head = ""
+        if head != f"ref: {branch_ref}" and self.rev(branch_ref) is not None:
+            self.git("symbolic-ref", "HEAD", branch_ref)  # detached or elsewhere: back
+            reset = True
+        if not reset:
+            return
+        if self.head() is not None:
+            self.git("reset", "-q", "--hard", "HEAD")
+        self.clear_marker()

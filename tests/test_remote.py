@@ -18,6 +18,7 @@ import pytest
 
 from memvault_hooks import config as config_mod
 from memvault_hooks import remote
+from memvault_hooks import vault
 from remote_support import AUTH_REPLY
 from remote_support import LoopbackServer
 from remote_support import bare_remote
@@ -50,7 +51,7 @@ def _vault_head(project: Project) -> str:
 def _assert_clean(project: Project) -> None:
     assert git(project.vault, "status", "--porcelain") == ""
     assert git(project.vault, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
-    for name in ("rebase-merge", "rebase-apply", remote.RESET_MARKER, remote.REPLAY_INDEX):
+    for name in ("rebase-merge", "rebase-apply", vault.RESET_MARKER, vault.REPLAY_INDEX):
         assert not (project.vault / ".git" / name).exists(), name
 
 
@@ -387,7 +388,7 @@ def test_run_killed_while_moving_the_branch_is_finished_by_the_next(tmp_path: Pa
     assert a.sync().returncode == 0
     # what a run killed between `update-ref` and `reset --hard` leaves: a stale index
     git(a.vault, "read-tree", "--empty")
-    (a.vault / ".git" / remote.RESET_MARKER).touch()
+    (a.vault / ".git" / vault.RESET_MARKER).touch()
     a.write("gpt4o_memories.json", '{"next": 1}')
     proc = a.sync()
     assert proc.returncode == 0, proc.stderr

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import argparse
 
     from memvault_hooks import config
+    from memvault_hooks.backup import Scan
 
 
 class Options:
@@ -60,7 +61,8 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
         return None  # the configuration is read, validated and cached on the full path
     if fastpath.not_allowed(config):
         return None  # the full path says what waits for `memvault allow`, exit 2
-    if options.lock_fd is None and not options.keep_local and fastpath.nothing_changed(config):
+    seen = fastpath.look(config, complete=True) if options.lock_fd is None and not options.keep_local else None
+    if seen is not None and seen.unchanged:
         fastpath.record_no_change(config, options.trigger, options.quiet)
         if not options.quiet:
             if not fastpath.tracks_files(config):
@@ -69,7 +71,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
         return 0
     from memvault_hooks.errors import guarded
 
-    return guarded(lambda: run(options))
+    return guarded(lambda: run(options, seen.scan if seen is not None else None))
 
 
 def _config(args: argparse.Namespace | Options) -> config.Config:
@@ -86,10 +88,10 @@ def _config(args: argparse.Namespace | Options) -> config.Config:
     return config.from_args(args.directory, args.config)
 
 
-def run(args: argparse.Namespace | Options) -> int:
+def run(args: argparse.Namespace | Options, scan: Scan | None = None) -> int:
+    """`scan`: the memory files as the no-change check just saw them (the sync goes on from there)."""
     from memvault_hooks import backup
     from memvault_hooks import file_lock
-    from memvault_hooks import processes
     from memvault_hooks import vaultmark
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.progress import Progress
@@ -104,22 +106,16 @@ def run(args: argparse.Namespace | Options) -> int:
         raise UsageError(f"{cfg.project} is neither a git repository nor a folder with a .memvault.yaml: "
                          "run `memvault sync` inside your project, or `memvault init` here first "
                          "to back up this folder's memory files")
-    trigger = args.trigger
-    if args.after_pid:
-        processes.wait_for_exit(args.after_pid)
     if args.lock_fd is not None:
         try:
             os.set_inheritable(args.lock_fd, False)  # ours alone: no git process may hold it
         except OSError:
             raise MemvaultError(f"--lock-fd {args.lock_fd} is not an open file descriptor") from None
-        # Handed the lock by a hook: name the run after the latest hook that asked for it
-        # meanwhile (`commit --amend` fires post-commit then post-rewrite: it is a rewrite).
-        pending = file_lock.read_pending(cfg.vault_path)
-        trigger = pending[0] if pending else trigger
     try:
         with Progress("sync", enabled=not args.quiet) as shown:
-            result = backup.run_locked(cfg, trigger, args.lock_fd, shown, keep_local=args.keep_local,
-                                       quiet=args.quiet)
+            # run_locked waits for --after-pid and names the run (a hook's pending marker may rename it).
+            result = backup.run_locked(cfg, args.trigger, args.lock_fd, shown, keep_local=args.keep_local,
+                                       quiet=args.quiet, after_pid=args.after_pid, scan=scan)
     except vaultmark.NotAVault:
         raise  # nothing is recorded in a place that is not ours (the error goes to stderr)
     except file_lock.LockTimeout as exc:
