@@ -29,6 +29,7 @@ from memvault_hooks.pathquote import quote
 from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
 from memvault_hooks.vault import commit_env
+from memvault_hooks.vault import hostname
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
 # What one look at the memory files found: the present files with their stat, and how.
@@ -49,10 +50,6 @@ class Result:
     @property
     def exit_code(self) -> int:
         return 1 if self.errors else 0
-
-
-def hostname() -> str:
-    return os.uname().nodename
 
 
 def vault_of(cfg: Config) -> Vault:

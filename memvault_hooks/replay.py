@@ -18,6 +18,7 @@ from memvault_hooks.vault import REPLAY_INDEX
 from memvault_hooks.vault import ZERO
 from memvault_hooks.vault import Vault
 from memvault_hooks.vault import commit_env
+from memvault_hooks.vault import hostname
 from memvault_hooks.vault import zsplit
 
 MERGE_TRIGGER = "merge"
@@ -80,11 +81,7 @@ def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = No
 def _older_upstream(vault: Vault, upstream: str, path: str, blob: str) -> bool:
     """`blob` is a version of `path` in `upstream`'s history, but not the one at its tip."""
     latest = vault.rev(f"{upstream}:{path}", peel=None)
-    if latest is None or latest == blob:
-        return False
-    out = vault.git("log", "--format=", "--raw", "--no-abbrev", "--no-renames", "--full-history",
-                    upstream, "--", path).decode(errors="replace")
-    return any(line.startswith(":") and line.split("\t", 1)[0].split()[3:4] == [blob] for line in out.splitlines())
+    return latest is not None and latest != blob and blob in vault.blob_history(path, upstream)
 
 
 def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, str, str, bool]]:
@@ -160,5 +157,5 @@ def _take_remote(vault: Vault, tip: str, tree: str, upstream: str, paths: list[s
     prefix = f"{vault.subdir}/"
     listed = [(p[len(prefix):] if p.startswith(prefix) else p, "modified" if p in at_remote else "deleted")
               for p in paths]
-    text = message.build(logs.utc_now(when), MERGE_TRIGGER, os.uname().nodename, None, listed)
+    text = message.build(logs.utc_now(when), MERGE_TRIGGER, hostname(), None, listed)
     return vault.git("commit-tree", new_tree, "-p", tip, input=text.encode(), env=commit_env(when)).decode().strip()

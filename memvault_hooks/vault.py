@@ -58,9 +58,14 @@ def zsplit(out: bytes) -> list[str]:
     return [field.decode("utf-8", errors="surrogateescape") for field in out.split(b"\0") if field]
 
 
+def hostname() -> str:
+    """This machine's name, as memvault's commits carry it (identity and Memvault-Host)."""
+    return os.uname().nodename
+
+
 def commit_env(when_epoch: int) -> dict[str, str]:
     """The identity every memvault commit carries: `memvault@<host>`, dated `when_epoch` (UTC)."""
-    host = os.uname().nodename
+    host = hostname()
     date = f"@{when_epoch} +0000"
     return {
         "GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
@@ -206,6 +211,16 @@ class Vault:
         for record in zsplit(proc.stdout):
             meta, _, path = record.partition("\t")
             blobs[path[len(prefix):]] = meta.split()[2]
+        return blobs
+
+    def blob_history(self, path: str, rev: str = "HEAD") -> set[str]:
+        """Every blob id `path` (from the repository's root) has held in `rev`'s history."""
+        out = self.git("log", "--format=", "--raw", "--no-abbrev", "--no-renames", "--full-history", rev, "--", path)
+        blobs = set()
+        for line in out.decode(errors="replace").splitlines():
+            fields = line.split("\t", 1)[0].split()
+            if len(fields) >= 4 and line.startswith(":"):
+                blobs.add(fields[3])
         return blobs
 
     def stored_path(self, rel: str) -> str:
