@@ -23,17 +23,15 @@ from memvault_hooks import state
 from memvault_hooks import statcache
 from memvault_hooks import urls
 from memvault_hooks.config import Config
-from memvault_hooks.patterns import Expansion
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.pathquote import quote
+from memvault_hooks.patterns import Expansion
 from memvault_hooks.progress import Progress
 from memvault_hooks.vault import Vault
 from memvault_hooks.vault import commit_env
 from memvault_hooks.vault import hostname
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
-# What one look at the memory files found: the present files with their stat, and how.
-Scan = tuple[dict[str, sources.Signature], Expansion]
 
 
 class Result:
@@ -93,7 +91,7 @@ class _Run:
         self.expansion: Expansion | None = None
 
     def commit(self, unvalidated: Collection[str] = (), progress: Progress | None = None,
-               keep_local: bool | Collection[str] = False, scan: Scan | None = None) -> None:
+               keep_local: bool | Collection[str] = False, scan: sources.Scan | None = None) -> None:
         cfg, vault, result = self.cfg, self.vault, self.result
         started = time.time()
         files = self.record["files"]
@@ -262,7 +260,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                progress: Progress | None = None, keep_local: bool = False, quiet: bool = False,
-               after_pid: int | None = None, scan: Scan | None = None) -> Result:
+               after_pid: int | None = None, scan: sources.Scan | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more. The
     last sync pushes, once, before it lets the lock go.

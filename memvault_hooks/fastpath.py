@@ -21,8 +21,7 @@ from memvault_hooks import statcache
 if TYPE_CHECKING:
     from typing import Any
 
-    from memvault_hooks.patterns import Expansion
-    from memvault_hooks.sources import Signature
+    from memvault_hooks.sources import Scan
 
 # What the defaults depend on besides the project: a change here invalidates the cache.
 _ENV_KEYS = ("MEMVAULT_CONFIG", "HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
@@ -111,7 +110,7 @@ class Look:
 
     __slots__ = ("unchanged", "scan")
 
-    def __init__(self, unchanged: bool, scan: tuple[dict[str, Signature], Expansion] | None = None) -> None:
+    def __init__(self, unchanged: bool, scan: Scan | None = None) -> None:
         self.unchanged = unchanged
         self.scan = scan
 

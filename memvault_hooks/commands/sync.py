@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import argparse
 
     from memvault_hooks import config
-    from memvault_hooks.backup import Scan
+    from memvault_hooks.sources import Scan
 
 
 class Options:
