@@ -224,7 +224,7 @@ class EncryptedRemote:
         mid = self.machine_id()
         folder = os.path.join(self.transport, "machines", mid)
         os.makedirs(folder, exist_ok=True)
-        seqs = sorted(_bundles(folder))
+        seqs = sorted(_bundles(folder, self._links()))
         seq = (seqs[-1][0] + 1) if seqs else 1
         full = not seqs or (seq - max((s for s, f in seqs if f), default=0)) >= FULL_EVERY
         if full and sent:  # a full bundle is never empty: is anything new at all?
@@ -330,9 +330,17 @@ class EncryptedRemote:
         root = os.path.join(self.transport, "machines")
         if not os.path.isdir(root):
             return
+        links = self._links()
         for mid in sorted(os.listdir(root)):
             if _MACHINE_ID.match(mid):
-                yield mid, sorted(_bundles(os.path.join(root, mid)))
+                yield mid, sorted(_bundles(os.path.join(root, mid), links))
+
+    def _links(self) -> set[str]:
+        """Paths the remote holds as symlinks: the vault's git writes them out as plain files
+        (core.symlinks=false), so only the index tells them apart; they are ignored."""
+        out = run_git(self.transport, "ls-files", "-s", "-z", "--", "machines").stdout
+        return {os.path.join(self.transport, entry.split(b"\t", 1)[1].decode(errors="replace"))
+                for entry in out.split(b"\0") if entry.startswith(b"120000 ")}
 
     def _chain(self, mid: str, names: list[tuple[int, bool]], applied: set[str]) -> tuple[list[str], list[str]]:
         """The bundles of one machine to apply, in order, and those to fall back on.
@@ -394,14 +402,15 @@ def key_path(git_dir: str) -> str:
     return os.path.join(git_dir, "memvault-key")
 
 
-def _bundles(folder: str) -> Iterator[tuple[int, bool]]:
+def _bundles(folder: str, links: set[str]) -> Iterator[tuple[int, bool]]:
     """(seq, full) of each bundle file in a machine's folder (regular files only: the
     remote is not trusted, a symlink there is ignored)."""
     if os.path.islink(folder):
         return
     for name in os.listdir(folder):
         m = _BUNDLE_NAME.match(name)
-        if m and _regular(os.path.join(folder, name)):
+        path = os.path.join(folder, name)
+        if m and _regular(path) and path not in links:
             yield int(m.group("seq")), bool(m.group("full"))
 
 

@@ -34,6 +34,7 @@ def _error(project: Project, text: str) -> tuple[int, str]:
     ("version: 1\nschedule: '*/15 * *'\n", "schedule", "cron"),
     ("version: 1\nmirror_deletions: 'yes'\n", "mirror_deletions", "true or false"),
     ("- just\n- a list\n", "(top level)", "mapping"),
+    ("version: 1\nvault:\n  timeout: soon\n", "vault.timeout", "Fix: make it a number\n"),
 ])
 def test_config_mistakes_exit_2_naming_file_and_key(project: Project, text: str, key: str, words: str) -> None:
     code, err = _error(project, text)
