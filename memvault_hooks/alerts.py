@@ -131,9 +131,12 @@ def _count_leaves(f: BinaryIO) -> int | None:
             return 0
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    stream = _Prefixed(head, f)
+    from memvault_hooks.bounded_json import BoundedJson
     from memvault_hooks.formats import _ijson
 
+    # basic_parse's memory grows with depth only linearly (no prefixes are built), and
+    # BoundedJson keeps every token the parser holds short: one huge string is no huge memory.
+    stream = BoundedJson(_Prefixed(head, f), CHUNK)  # type: ignore[arg-type]
     ijson = _ijson()
     count = 0
     try:
