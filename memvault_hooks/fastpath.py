@@ -68,8 +68,8 @@ def cached_config(project: str, explicit: str | None) -> dict[str, Any] | None:
         config_file = _expected_config_file(project, explicit)
         if config_file != cached["config"]["config_file"] or _config_sig(config_file) != cached["sig"]:
             return None
-        if "outside" not in cached["config"]:
-            return None  # written by a release before the trust rule: parse the file again
+        if "outside" not in cached["config"] or "presets" not in cached["config"]:
+            return None  # written by an older release (before the trust rule, or presets): parse the file again
         return cached["config"]  # type: ignore[no-any-return]
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
