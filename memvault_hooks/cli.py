@@ -12,7 +12,7 @@ from memvault_hooks.errors import guarded
 
 COMMANDS = (
     "init", "sync", "hook", "install-hooks", "cron", "status",
-    "log", "show", "diff", "restore", "recover", "verify", "allow",
+    "log", "show", "diff", "restore", "recover", "verify", "allow", "watch",
 )
 
 
@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("allow", "show the settings of this project's config that reach outside it (a remote, log files, "
                  "folders elsewhere), and allow them for this user; needed again after any change to them")
+
+    from memvault_hooks.commands import watch
+
+    watch.add_arguments(add("watch", "stay in the foreground and back up within seconds of each change, files "
+                                     "replaced by rename included (trigger watch); SIGINT or SIGTERM ends it, exit 0"))
 
     p = add("verify", "prove the backup is whole and restorable (exit 1 when any check fails)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
