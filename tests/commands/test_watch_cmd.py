@@ -136,3 +136,32 @@ def test_watch_refuses_a_bad_debounce(project: Project) -> None:
     proc = memvault("watch", "--debounce", "soon", cwd=project.root, timeout=30)
     assert proc.returncode == 2
     assert "--debounce" in proc.stderr and "seconds" in proc.stderr
+
+
+def _lock_held(vault: Path) -> bool:
+    import fcntl
+
+    lock = vault / ".memvault.lock"
+    if not lock.exists():
+        return False
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
+
+
+def test_sigterm_lets_the_running_backup_finish(agents: Project, start: Callable[..., Watch]) -> None:
+    watch = start(agents.root, "--debounce", "0.2")
+    watch.wait_for(lambda: _stored(agents, "CLAUDE.md") is not None)
+    time.sleep(0.5)
+    # A memory file caught half-written is re-read for about a second: the backup takes that long.
+    agents.write("memory.json", '{"half": ')
+    agents.write("CLAUDE.md", "# rules, edited\n")
+    watch.wait_for(lambda: _lock_held(agents.vault), within=8)
+    assert watch.stop(signal.SIGTERM) == 0
+    assert _stored(agents, "CLAUDE.md") == "# rules, edited\n"  # that backup was finished
+    assert "memory.json" in watch.output() and "stopped (SIGTERM)" in watch.output()
+    assert json.loads(agents.run("log", "--json").stdout)[0]["trigger"] == "watch"
