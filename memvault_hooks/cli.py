@@ -154,8 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from memvault_hooks.commands import watch
 
-    watch.add_arguments(add("watch", "stay in the foreground and back up within seconds of each change, files "
-                                     "replaced by rename included (trigger watch); SIGINT or SIGTERM ends it, exit 0"))
+    watch.add_arguments(add("watch", watch.HELP))
 
     p = add("verify", "prove the backup is whole and restorable (exit 1 when any check fails)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

@@ -17,6 +17,10 @@ from memvault_hooks import config
 from memvault_hooks import triggers
 from memvault_hooks.errors import MemvaultError
 
+HELP = ("stay in the foreground and back up within seconds of each change, files replaced by rename "
+        "included (trigger watch); SIGINT or SIGTERM ends it, exit 0")
+EPILOG = None
+
 
 def _seconds(value: str) -> float:
     try:
@@ -48,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from memvault_hooks.commands import sync
 
     cfg = config.from_args(args.directory, args.config)  # the trust rule: exit 2 until allowed
-    options = sync.Options(args.directory, args.config)
-    options.trigger = triggers.WATCH
+    options = argparse.Namespace(directory=args.directory, config=args.config, trigger=triggers.WATCH,
+                                 quiet=False, keep_local=False, lock_fd=None, after_pid=None)  # `sync`'s own
     stop = threading.Event()
     fatal: list[MemvaultError] = []
 
