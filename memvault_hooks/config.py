@@ -164,7 +164,7 @@ def _check_keys(path: str, prefix: str, data: Mapping[str, Any], schema: Mapping
         else:
             ok = isinstance(value, types)
         if not ok:
-            wanted = " or ".join(_TYPE_NAMES[t] for t in types)
+            wanted = " or ".join(_TYPE_NAMES[t] for t in types if not (t is int and float in types))
             raise ConfigError(path, name, f"is {_type_name(value)} ({value!r})", f"make it {wanted}")
 
 

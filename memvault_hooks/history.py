@@ -178,7 +178,8 @@ class History:
         first = self.first()
         if first is None:
             return self.no_backup_yet()
-        return f"the first backup was made at {when_mod.local(first.time)} ({when_mod.iso_utc(first.time)}, {first.short})"
+        return (f"the first backup was made at {when_mod.local(first.time)} ({when_mod.iso_utc(first.time)}, "
+                f"{first.short}); `memvault log` lists every backup")
 
     def at(self, moment: dt.datetime) -> Version:
         """The newest version at or before `moment` (by time; ties go to the later commit)."""

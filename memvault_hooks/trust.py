@@ -90,28 +90,48 @@ def _expected(config: Mapping[str, Any]) -> str:
     return _HEADER + _key(config["project"], config["config_file"]) + fingerprint(config["outside"])
 
 
-def waiting(config: Mapping[str, Any]) -> list[str]:
-    """The keys of the outside settings not allowed yet ([] when all are, or there are none)."""
-    outside = config["outside"]
-    if not outside:
-        return []
+def _recorded(config: Mapping[str, Any]) -> dict[str, str]:
+    """The settings this user allowed for this project and config file, by key."""
     try:
         with open(record_path(config["project"], config["config_file"]), "rb") as f:
             recorded = f.read().decode("utf-8", "surrogateescape")
     except OSError:
-        recorded = ""
-    if recorded == _expected(config):
-        return []
-    return [key for key, *_ in outside]
+        return {}
+    head = _HEADER + _key(config["project"], config["config_file"])
+    if not recorded.startswith(head):
+        return {}
+    lines = recorded[len(head):].split("\n")
+    return dict(line.split("\0", 1) for line in lines if "\0" in line)  # type: ignore[misc]
+
+
+def _waiting(config: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The outside settings not allowed yet: (never allowed, changed since allowed)."""
+    outside = config["outside"]
+    if not outside:
+        return [], []
+    recorded = _recorded(config)
+    new = [key for key, value, *_ in outside if key not in recorded]
+    changed = [key for key, value, *_ in outside if key in recorded and recorded[key] != value]
+    return new, changed
+
+
+def waiting(config: Mapping[str, Any]) -> list[str]:
+    """The keys of the outside settings not allowed yet ([] when all are, or there are none)."""
+    new, changed = _waiting(config)
+    return new + changed
 
 
 def message(config: Mapping[str, Any]) -> str:
     """The one line said wherever the rule holds a command back."""
-    keys = waiting(config)
+    new, changed = _waiting(config)
     where = config["config_file"] or "the configuration"
-    return (f"{where} sets {', '.join(keys)}, which reach{'es' if len(keys) == 1 else ''} outside the project "
-            f"and {'is' if len(keys) == 1 else 'are'} not allowed yet: review and allow with "
-            f"`memvault allow` in {config['project']}")
+    parts = []
+    if new:
+        parts.append(f"sets {', '.join(new)}, which reach{'es' if len(new) == 1 else ''} outside the project "
+                     f"and {'is' if len(new) == 1 else 'are'} not allowed yet")
+    if changed:
+        parts.append(f"changed {', '.join(changed)} since you allowed {'it' if len(changed) == 1 else 'them'}")
+    return f"{where} {' and '.join(parts)}: review and allow with `memvault allow` in {config['project']}"
 
 
 def require(config: Mapping[str, Any]) -> None:

@@ -39,6 +39,7 @@ def _error(project: Project, text: str) -> tuple[int, str]:
     ("version: 1\npresets: cursor\n", "presets", "a list"),
     ("version: 1\npresets: [{name: cursor}]\n", "presets[0]", "preset name"),
     ("version: 1\nsource_dir: agent\npresets: [cursor]\n", "presets", "not inside source_dir"),
+    ("version: 1\nvault:\n  timeout: soon\n", "vault.timeout", "Fix: make it a number\n"),
 ])
 def test_config_mistakes_exit_2_naming_file_and_key(project: Project, text: str, key: str, words: str) -> None:
     code, err = _error(project, text)

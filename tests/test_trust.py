@@ -48,8 +48,10 @@ def test_allow_records_privately_and_any_change_needs_it_again(tmp_path: Path) -
     assert stat.S_IMODE(os.stat(Path(path).parent).st_mode) == 0o700
     changed = _cfg(root, "version: 1\nvault:\n  remote: /srv/b.git\n")
     assert trust.waiting(changed) == ["vault.remote"]
+    assert "changed vault.remote since you allowed it" in trust.message(changed)
     added = _cfg(root, "version: 1\nlog_file: /tmp/x.log\nvault:\n  remote: /srv/a.git\n")
-    assert trust.waiting(added) == ["vault.remote", "log_file"]
+    assert trust.waiting(added) == ["log_file"]
+    assert "sets log_file, which reaches outside the project and is not allowed yet" in trust.message(added)
     other = tmp_path / "q"
     other.mkdir()
     assert trust.waiting(_cfg(other, "version: 1\nvault:\n  remote: /srv/a.git\n")) == ["vault.remote"]

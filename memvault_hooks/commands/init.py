@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from memvault_hooks import backup
 from memvault_hooks import behind
@@ -83,6 +84,15 @@ def plan(cfg: config.Config) -> list[str]:
     return lines + [step.format(schedule=cfg.schedule) for step in NEXT_STEPS]
 
 
+def _warn_credentials(remote: str, target: str) -> None:
+    """A credential in the URL now sits in a file that is usually committed: say so."""
+    from memvault_hooks import urls
+
+    if urls.mask(remote) != remote:
+        print(f"memvault: warning: the --remote URL holds a credential, and {target} (usually committed) "
+              "now holds it too: remove it from the URL there and use an ssh key or a git credential "
+              "helper, or keep the file out of git", file=sys.stderr)
+
 
 def run(args: argparse.Namespace) -> int:
     project = dirs.find_project(args.directory)
@@ -92,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
     wrote = False
     if os.path.exists(target):
         print(f"memvault: keeping the existing {target}")
-        if args.vault or args.remote:
-            print("memvault: --vault/--remote are ignored when the file exists; edit it instead")
+        for flag, key, value in (("--vault", "vault.path", args.vault), ("--remote", "vault.remote", args.remote)):
+            if value:
+                then = ", then run `memvault allow`" if key == "vault.remote" else ""
+                print(f"memvault: {flag} is ignored because {target} exists: set `{key}: {value}` in it{then}")
     else:
         vault = os.path.abspath(os.path.expanduser(args.vault)) if args.vault else None
         from memvault_hooks import presets
@@ -103,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             f.write(render(vault, args.remote, found))
         print(f"memvault: wrote {target}" + (f" with the presets {', '.join(found)} (found their files)" if found else ""))
         wrote = True
+        if args.remote is not None:
+            _warn_credentials(args.remote, target)
     # What init wrote (a remote given with --remote, say) is allowed by that act; a config
     # that was already there, perhaps from a clone, waits for `memvault allow` like any other.
     written = os.path.abspath(os.path.expanduser(target))

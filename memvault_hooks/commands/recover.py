@@ -67,12 +67,21 @@ def run(args: argparse.Namespace) -> int:
             clone.clone_vault(url, cfg.vault_path, cfg.branch, cfg.timeout)
     except MemvaultError as exc:
         logs.error(cfg.error_log, f"recover --from {url}: {exc}")
+        if str(exc).startswith("cannot clone the vault from"):
+            raise MemvaultError(f"{exc}; check the URL and that this machine can reach it "
+                                f"(`git ls-remote -- {url}`), then run `memvault recover --from {url}` again"
+                                ) from None
         raise
     if Vault(cfg.vault_path, cfg.subdir, cfg.branch).head() is None:
         if not reused:
             shutil.rmtree(cfg.vault_path, ignore_errors=True)  # nothing in it: leave no vault behind
-        first = ("" if cfg.remote and _same_remote(cfg.remote, url)
-                 else f"set vault.remote: {clone.local_url(url)} in .memvault.yaml, then ")
+        if cfg.remote and _same_remote(cfg.remote, url):
+            first = ""
+        elif cfg.config_file is None:
+            first = f"run `memvault init --remote {clone.local_url(url)}`, then "
+        else:
+            first = (f"set vault.remote: {clone.local_url(url)} in {cfg.config_file}, "
+                     "run `memvault allow`, then ")
         raise MemvaultError(f"the vault at {url} holds no backup yet, so there is nothing to recover; "
                             f"if this machine is the first to back up there, {first}run `memvault sync`")
     if reused:

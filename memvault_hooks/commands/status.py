@@ -106,7 +106,7 @@ def problems(cfg: config.Config, report: dict[str, Any], schedule: str | None,
                          f"interval (the installed cron entry's {schedule!r}: stale after {_ago(limit)}); "
                          f"see `memvault cron status` and the log")
     elif vault.exists() and vault.head() is not None:
-        found.append("no successful sync is recorded on this machine")
+        found.append("no successful sync is recorded on this machine (run `memvault sync`)")
     return found
 
 

@@ -48,6 +48,30 @@ def test_init_keeps_an_existing_config(project: Project) -> None:
     assert (project.vault / ".git").is_dir()
 
 
+def test_init_says_how_to_add_a_remote_to_an_existing_config(project: Project, tmp_path: Path) -> None:
+    """After the quick start the file exists: `init --remote` names the key to set and `allow`."""
+    before = (project.root / ".memvault.yaml").read_text()
+    remote = tmp_path / "remote.git"
+    proc = project.run("init", "--remote", str(remote))
+    assert proc.returncode == 0, proc.stderr
+    assert f"--remote is ignored because {project.root / '.memvault.yaml'} exists" in proc.stdout
+    assert f"set `vault.remote: {remote}` in it, then run `memvault allow`" in proc.stdout
+    assert (project.root / ".memvault.yaml").read_text() == before
+
+
+def test_init_warns_when_the_remote_url_holds_a_credential(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    proc = memvault("init", "--vault", str(tmp_path / "v"), "--remote", "https://alice:s3cret@127.0.0.1:9/x.git",
+                    cwd=project)
+    assert "holds a credential" in proc.stderr and "ssh key or a git credential helper" in proc.stderr
+    assert "s3cret" not in proc.stdout + proc.stderr
+    other = tmp_path / "other"
+    other.mkdir()
+    proc = memvault("init", "--vault", str(tmp_path / "w"), "--remote", "https://127.0.0.1:9/y.git", cwd=other)
+    assert "credential" not in proc.stderr
+
+
 def test_init_records_remote(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     project.mkdir()

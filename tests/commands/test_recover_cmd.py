@@ -135,7 +135,8 @@ def test_recover_from_an_empty_remote_leaves_no_vault_and_says_what_to_do(tmp_pa
     proc = fresh.run("recover", "--from", str(remote))
     assert proc.returncode == 1
     assert "holds no backup yet" in proc.stderr and "nothing to recover" in proc.stderr
-    assert f"set vault.remote: {remote} in .memvault.yaml, then run `memvault sync`" in proc.stderr
+    assert (f"set vault.remote: {remote} in {fresh.root / '.memvault.yaml'}, run `memvault allow`, "
+            "then run `memvault sync`") in proc.stderr
     assert not fresh.vault.exists()  # no vault whose origin differs from the configuration
     # With vault.remote already naming it, the advice is the sync alone.
     fresh.config(f"version: 1\nvault:\n  path: {fresh.vault}\n  remote: {json.dumps(str(remote))}\n")
@@ -185,3 +186,23 @@ def _error_log(project: Project) -> str:
 
     path = Path(config.from_args(str(project.root), None).error_log)
     return path.read_text() if path.exists() else ""
+
+
+def test_recover_from_an_empty_remote_without_a_config_says_init_remote(tmp_path: Path) -> None:
+    remote = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    fresh = _fresh(tmp_path)
+    (fresh.root / ".memvault.yaml").unlink()
+    proc = fresh.run("recover", "--from", str(remote))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"run `memvault init --remote {remote}`, then run `memvault sync`" in proc.stderr
+
+
+def test_recover_from_an_unreachable_remote_names_the_next_command(tmp_path: Path) -> None:
+    fresh = _fresh(tmp_path)
+    url = "https://127.0.0.1:9/x.git"
+    proc = fresh.run("recover", "--from", url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot clone the vault from" in proc.stderr and "Failed to connect" in proc.stderr
+    assert f"`git ls-remote -- {url}`), then run `memvault recover --from {url}` again" in proc.stderr
+    assert not fresh.vault.exists()

@@ -51,6 +51,7 @@ def test_show_missing_file_and_rev(project: Project) -> None:
     assert proc.returncode == 1 and b"did you mean memory.json?" in proc.stderr
     proc = _show(project, "memory.json", "--rev", "0123456789abcdef")
     assert proc.returncode == 1 and b"first backup was made at" in proc.stderr
+    assert b"`memvault log` lists every backup" in proc.stderr
     assert len(revs(project)) == 1
 
 

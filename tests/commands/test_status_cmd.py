@@ -139,3 +139,13 @@ def test_status_lists_a_file_behind_the_shared_vault(tmp_path: Path) -> None:
     w.b.write("memory.json", Joined.version(9))
     report = w.status_b()
     assert report["behind"] == [] and report["changed"] == ["memory.json"]
+
+
+def test_status_after_joining_names_the_command_that_records_a_sync(tmp_path: Path) -> None:
+    """A second machine right after `init` cloned the vault: not ok yet, and says what to run."""
+    w = Joined(tmp_path)
+    assert join(w.b, w.env_b).returncode == 0
+    report = w.status_b()
+    assert "no successful sync is recorded on this machine (run `memvault sync`)" in report["problems"]
+    assert w.b.sync(env=w.env_b).returncode == 0
+    assert w.status_b()["ok"] is True
