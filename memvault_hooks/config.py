@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+TYPE_CHECKING = False  # typing itself costs ~3 ms at start: the hook's no-change path reads a Config
 
 from memvault_hooks import dirs
 from memvault_hooks import sources
@@ -261,6 +261,11 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
     if _is_within(vault_path, source_dir) or _is_within(source_dir, vault_path):
         raise ConfigError(where, "vault.path", f"{vault_path} overlaps source_dir {source_dir}",
                           "choose a vault folder outside source_dir (or drop the key for the default)")
+    if _is_within(vault_path, project):
+        # A vault in the project's folder lives in a tree whose contents arrive with `git
+        # clone` and `git pull` from others, and is lost with it (`git clean`, a fresh clone).
+        raise ConfigError(where, "vault.path", f"{vault_path} is inside the project {project}",
+                          "choose a vault folder outside the project (or drop the key for the default)")
     subdir = vault.get("subdir", "rAgentShared")
     _check_relative(where, "vault.subdir", subdir, "a folder name such as rAgentShared")
     if subdir.split("/")[0] in (".git", ".", "") or subdir.startswith(".memvault"):
@@ -323,7 +328,7 @@ def from_args(directory: str | None, explicit: str | None, trusted: bool = True)
 
     project = dirs.find_project(directory)
     cfg = load(project, explicit)
-    fastpath.save_config(project, explicit, cfg.to_dict())
+    fastpath.save_config(project, explicit, cfg)
     if trusted:
         trust.require(cfg.to_dict())
     return cfg

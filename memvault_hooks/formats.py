@@ -12,10 +12,8 @@ import itertools
 import json
 import os
 import re
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
-
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
+from typing import BinaryIO
 
 STREAM_ABOVE = 2 << 20
 CHUNK = 1 << 20
@@ -36,11 +34,15 @@ class DepthScan:
     Strings are skipped (a bracket inside one is no nesting), across piece boundaries too.
     `feed` returns False once the depth passed MAX_DEPTH."""
 
-    __slots__ = ("depth", "carry")
+    __slots__ = ("depth", "carry", "long_token", "_tail")
 
     def __init__(self) -> None:
         self.depth = 0
         self.carry = b""    # the start of a string the last piece left open
+        # Whether a token too long for a streaming parser to hold was seen: a string that
+        # runs through a whole piece, a number yajl cannot hold (bounded_json.risky).
+        self.long_token = False
+        self._tail = b""
 
     def feed(self, data: bytes) -> bool:
         text = self.carry + data
@@ -50,12 +52,28 @@ class DepthScan:
             outside = b"".join(pieces[0::2])
             inside_at_end = len(pieces) % 2 == 0
             tail = pieces[-1] if inside_at_end else b""
+            through = self.carry and len(pieces) == 2
         else:
-            outside = _STRING.sub(b"", text)
-            quote = outside.find(b'"')
-            inside_at_end = quote >= 0
-            tail = outside[quote + 1:] if inside_at_end else b""
-            outside = outside[:quote] if inside_at_end else outside
+            # Linear, whatever the text: the string left open is closed first (anchored), the
+            # end of whole strings found by one anchored match, and only whole strings are
+            # removed (a search for strings inside an unterminated one would retry at each
+            # of its quotes: quadratic).
+            start = 0
+            if self.carry:
+                closing = _STRING.match(text)
+                start = closing.end() if closing else len(text)
+            from memvault_hooks.bounded_json import unterminated
+
+            closed = unterminated(text, start) if start < len(text) else len(text)
+            through = bool(self.carry) and start == len(text)
+            inside_at_end = through or closed < len(text)
+            outside = _STRING.sub(b"", text[start:closed])
+            tail = text if through else text[closed + 1:] if inside_at_end else b""
+        if not self.long_token:
+            from memvault_hooks.bounded_json import risky
+
+            self.long_token = bool(through) or risky(outside, self._tail)
+            self._tail = b"" if inside_at_end else outside[-4:]   # a number may go on in the next piece
         if inside_at_end:   # a string runs on into the next piece: keep only what matters of it
             odd = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
             self.carry = b'"\\' if odd else b'"'
@@ -76,13 +94,14 @@ def too_deep(data: bytes) -> bool:
     return not DepthScan().feed(data)
 
 
-def _file_too_deep(path: str) -> bool:
+def _file_scan(path: str) -> DepthScan | None:
+    """The file's DepthScan, or None when it nests past MAX_DEPTH."""
     scan = DepthScan()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             if not scan.feed(chunk):
-                return True
-    return False
+                return None
+    return scan
 
 
 def kind_of(rel: str) -> str:
@@ -111,17 +130,19 @@ def _said(msg: str) -> str:
 
 
 def _json_problem(path: str) -> str | None:
-    if _file_too_deep(path):
+    scan = _file_scan(path)
+    if scan is None:
         return f"invalid JSON: {TOO_DEEP}"
     if os.stat(path).st_size > STREAM_ABOVE:
         try:
-            return _json_problem_streamed(path)
+            return _json_problem_streamed(path, scan.long_token)
         except ImportError:
             pass  # no streaming parser installed: json.loads still gives the right answer
     with open(path, "rb") as f:
         data = f.read()
     try:
-        json.loads(data.decode("utf-8-sig"))
+        # parse_int: digits are checked, never made an int (past 4300 digits int() refuses)
+        json.loads(data.decode("utf-8-sig"), parse_int=len)
     except RecursionError:  # not past MAX_DEPTH, but the stack was already deep
         return f"invalid JSON: {TOO_DEEP}"
     except UnicodeDecodeError as exc:
@@ -142,38 +163,102 @@ def _ijson() -> Any:
     return ijson
 
 
-def _json_problem_streamed(path: str) -> str | None:
+def _json_problem_streamed(path: str, long_token: bool = True) -> str | None:
     """Validate a large JSON document in a stream of CHUNK-sized reads."""
+    with open(path, "rb") as f:
+        if f.read(len(BOM)) != BOM:
+            f.seek(0)
+        detail = _stream_problem(f, long_token)
+    return None if detail is None else f"invalid JSON: {detail}"
+
+
+def _stream_problem(f: BinaryIO, long_token: bool = True) -> str | None:
+    """What is wrong with the one JSON text `f` holds (read in CHUNK pieces), or None.
+    `long_token` False (DepthScan saw none) lets the parser read `f` itself: faster."""
     from collections import deque
 
     from ijson.common import JSONError  # type: ignore[import-untyped]
 
+    from memvault_hooks.bounded_json import BoundedJson
+    from memvault_hooks.bounded_json import Invalid
+
     ijson = _ijson()
-    with open(path, "rb") as f:
-        if f.read(len(BOM)) != BOM:
-            f.seek(0)
-        # An items() search for a prefix that is never built walks every event in C
-        # without handing each one to Python: the fastest full parse ijson offers.
-        events = ijson.items(f, "\x00", use_float=True, buf_size=CHUNK)
-        try:
-            deque(events, maxlen=0)
-        except JSONError as exc:
-            detail = str(exc.args[0] if exc.args else exc)
-            if isinstance(exc.args[0] if exc.args else None, bytes):
-                detail = exc.args[0].decode("utf-8", errors="replace")
-            return f"invalid JSON: {detail.strip().splitlines()[0] if detail.strip() else 'parse error'}"
+    # An items() search for a prefix that is never built walks every event in C
+    # without handing each one to Python: the fastest full parse ijson offers.
+    # BoundedJson keeps every token the parser holds short (one huge string, one huge number).
+    stream = BoundedJson(f, CHUNK) if long_token else f
+    events = ijson.items(stream, "\x00", use_float=True, buf_size=CHUNK)
+    try:
+        deque(events, maxlen=0)
+    except Invalid as exc:
+        return str(exc)
+    except JSONError as exc:
+        detail = str(exc.args[0] if exc.args else exc)
+        if isinstance(exc.args[0] if exc.args else None, bytes):
+            detail = exc.args[0].decode("utf-8", errors="replace")
+        return detail.strip().splitlines()[0] if detail.strip() else "parse error"
     return None
+
+
+class _Line:
+    """The rest of the line `f` stands in, read in pieces; `f` is left after its newline."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self._done = False
+
+    def read(self, size: int = CHUNK) -> bytes:
+        if self._done:
+            return b""
+        start = self._f.tell()
+        piece = self._f.readline(max(size, 1))
+        if not piece or piece.endswith(b"\n"):
+            self._done = True
+            self._f.seek(start + len(piece))
+            return piece.rstrip(b"\n")
+        return piece
+
+
+def _long_line_problem(f: BinaryIO, start: int, number: int) -> str | None:
+    """A line longer than LINE_MAX from `start`, checked in pieces; leaves `f` after it."""
+    scan = DepthScan()
+    blank = True
+    line = _Line(f)
+    f.seek(start)
+    while piece := line.read(CHUNK):
+        blank = blank and not piece.strip()
+        if not scan.feed(piece):
+            return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
+    end = f.tell()
+    if blank:
+        return None
+    f.seek(start)
+    detail = _stream_problem(_Line(f))  # type: ignore[arg-type]
+    f.seek(end)
+    return None if detail is None else f"invalid JSON Lines: line {number}: {detail}"
+
+
+# A JSON Lines line longer than this is checked in pieces, never read whole.
+LINE_MAX = STREAM_ABOVE
 
 
 def _jsonl_problem(path: str) -> str | None:
     with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
+        number = 0
+        while line := f.readline(LINE_MAX):
+            number += 1
+            if len(line) == LINE_MAX and not line.endswith(b"\n"):
+                skip = len(BOM) if number == 1 and line.startswith(BOM) else 0
+                long_problem = _long_line_problem(f, f.tell() - len(line) + skip, number)
+                if long_problem:
+                    return long_problem
+                continue
             if not line.strip():
                 continue
             if too_deep(line):
                 return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
             try:
-                json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+                json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"), parse_int=len)
             except RecursionError:
                 return f"invalid JSON Lines: line {number}: {TOO_DEEP}"
             except UnicodeDecodeError as exc:

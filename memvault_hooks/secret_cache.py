@@ -23,11 +23,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 from memvault_hooks import secret_detectors
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.secret_scan import Finding
 from memvault_hooks.secret_scan import ScanError
 from memvault_hooks.secret_scan import findings_from_raw
 from memvault_hooks.secret_scan import scan_raw
+from memvault_hooks.secret_scan import SCAN_MAX
 from memvault_hooks.secret_scan import unscanned
+from memvault_hooks.secret_scan import unscanned_blob
 
 
 def scanner_version() -> str:
@@ -88,16 +91,7 @@ class ScanCache:
 
         doc = {"version": self.version, "blobs": self.blobs, "patterns": self.patterns}
         # A cache: a temp file and a rename suffice (losing it costs one scan, not data).
-        tmp = f"{self.file}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f, sort_keys=True)
-            os.replace(tmp, self.file)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.file, json.dumps(doc, sort_keys=True).encode())
         self.dirty = False
 
 
@@ -105,9 +99,11 @@ def scan_blobs(
     blobs: Iterable[tuple[str, str]],
     read: Callable[[str], bytes],
     cache_file: str,
+    size: Callable[[str], int] | None = None,
 ) -> list[Finding]:
     """The findings of (blob id, path) pairs; `read(blob_id)` gives a blob's bytes and is
-    called only for blobs not in the cache. Saves the cache."""
+    called only for blobs not in the cache. `size(blob_id)` (History.entry_size) lets a
+    blob over SCAN_MAX be held as "unscanned" without being read. Saves the cache."""
     cache = ScanCache(cache_file)
     found: list[Finding] = []
     detectors_ready = False
@@ -115,6 +111,9 @@ def scan_blobs(
         cached = cache.get(blob_id, path)
         if cached is not None:
             found.extend(cached)
+            continue
+        if size is not None and size(blob_id) > SCAN_MAX:
+            found.append(unscanned_blob(blob_id, path))   # never read: bounded memory
             continue
         data = read(blob_id)
         if not detectors_ready:

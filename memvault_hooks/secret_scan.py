@@ -6,8 +6,9 @@ Contract (SPEC "Secrets"):
   recursion, so a deeply nested file is fine) and every string value (and key) is scanned,
   so a finding names its JSON path (`$.entities[3].observations[0]`; JSON Lines:
   `line 4: $.observations[0]`; a key that is itself a secret shows as `[<secret key>]`).
-  Anything else, and JSON that does not parse, is scanned by line (`line 12`). A crash of
-  the scanner on a file gives one finding of kind "unscanned" for it: held, never clean.
+  Anything else, JSON that does not parse and JSON nested past formats.MAX_DEPTH are
+  scanned by line (`line 12`). A crash of the scanner on a file, or a file over SCAN_MAX
+  bytes, gives one finding of kind "unscanned" for it: held, never clean.
   What is looked for: secret_detectors.
 - A `Finding` is (id, path, where, kind). The id is a hash of kind + value + path (the
   value never leaves the secret_* modules: no repr, str, log or cache holds it), so it is
@@ -34,6 +35,9 @@ from memvault_hooks.errors import MemvaultError
 from memvault_hooks.secret_detectors import Active
 
 UNSCANNED = "unscanned"
+# A file version larger than this is not scanned (the scanner holds it, decoded, in memory):
+# it is one "unscanned" finding, held like any other, never clean.
+SCAN_MAX = 8 << 20
 
 
 class Finding:
@@ -195,11 +199,17 @@ def _json_error() -> type[Exception]:
 
 
 def hits(data: bytes, path: str) -> list[tuple[str, str, str]]:
+    """A document (or JSON Lines line) nested past formats.MAX_DEPTH is scanned as text:
+    parsing it would cost memory that grows with its depth."""
+    from memvault_hooks.formats import too_deep
+
+    if len(data) > SCAN_MAX:
+        raise ScanError(f"{path} is too large to scan ({len(data)} bytes, over {SCAN_MAX >> 20} MB)")
     text = data.decode("utf-8", "surrogateescape")
     det = secret_detectors.get().active(secret_detectors.unescaped(text))
     if det.idle():  # no detector's literal anywhere in the file: nothing to parse
         return []
-    if is_json_path(path):
+    if is_json_path(path) and not too_deep(data):
         try:
             return list(_hits_in_json(det, data, ""))
         except _json_error():  # not JSON after all: scan its text
@@ -210,6 +220,8 @@ def hits(data: bytes, path: str) -> list[tuple[str, str, str]]:
             if not line.strip():
                 continue
             try:
+                if too_deep(line.encode("utf-8", "surrogateescape")):
+                    raise _json_error()("too deeply nested")
                 found.extend(_hits_in_json(det, line.encode("utf-8", "surrogateescape"), f"line {number}: "))
             except _json_error():
                 found.extend((k, f"line {number}", v) for k, _, v in _hits_in_text(det, line))
@@ -249,8 +261,24 @@ def findings_from_raw(raw: Iterable[Sequence[str]], path: str) -> list[Finding]:
 
 
 def unscanned(data: bytes, path: str) -> Finding:
+    if len(data) > SCAN_MAX:
+        return unscanned_blob(blob_digest(data), path)
     return Finding(finding_id(UNSCANNED, value_digest(data.decode("utf-8", "surrogateescape")), path),
                    path, "whole file", UNSCANNED)
+
+
+def blob_digest(data: bytes) -> str:
+    """git's blob id of `data`: the same id scan_blobs is given."""
+    from memvault_hooks.blobs import digest_for
+
+    digest = digest_for(len(data))
+    digest.update(data)
+    return digest.hexdigest()  # type: ignore[no-any-return]
+
+
+def unscanned_blob(blob_id: str, path: str) -> Finding:
+    """The finding of a file version that was never read (too large to scan), by its id."""
+    return Finding(finding_id(UNSCANNED, blob_id, path), path, "whole file", UNSCANNED)
 
 
 def scan_blob(data: bytes, path: str) -> list[Finding]:

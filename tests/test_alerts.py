@@ -157,3 +157,19 @@ def test_restore_ends_the_alert_and_a_bad_record_reads_as_empty(tmp_path: Path) 
     assert alerts.Record.load(str(tmp_path)).active() == []
     (tmp_path / alerts.ALERTS_NAME).write_text('{"active": [{"path": 1}], "acked": {}}')
     assert alerts.Record.load(str(tmp_path)).active() == []
+
+
+def test_one_huge_string_or_number_is_measured_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.write(b'{"a": "')
+        for _ in range(24):
+            f.write(b"x" * (1 << 20))
+        f.write(b'", "n": ' + b"7" * (8 << 20) + b', "b": [1, 2]}')
+    tracemalloc.start()
+    try:
+        assert alerts.measure_file(str(path), "json") == 4
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"measuring a file holding a 24 MB string took {peak >> 10} KB"

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,11 +79,48 @@ def test_a_secret_key_is_never_shown_in_a_path() -> None:
 
 
 def test_deep_json_is_scanned_without_recursion() -> None:
-    depth = 200_000
+    depth = 400
     data = b"[" * depth + json.dumps(f"k {AWS}").encode() + b"]" * depth
     (found,) = scan_blob(data, "memory.json")
     assert found.kind == "aws-access-key"
     assert found.where.startswith("$[0][0]") and "..." in found.where and len(found.where) < 200
+
+
+_LIMITED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))
+from memvault_hooks.secret_scan import scan_blob
+data = open(sys.argv[1], "rb").read()
+print([(f.kind, f.where) for f in scan_blob(data, sys.argv[2])])
+"""
+
+
+@pytest.mark.parametrize("name", ["memory.json", "memory.jsonl"])
+def test_json_nested_past_the_limit_is_scanned_as_text_in_bounded_memory(tmp_path: Path, name: str) -> None:
+    """Parsed as JSON, 1.5 million levels took more than 128 MB (MemoryError)."""
+    depth = 1_500_000
+    path = tmp_path / name
+    path.write_bytes(b"[" * depth + json.dumps(f"k {AWS}").encode() + b"]" * depth)
+    proc = subprocess.run([sys.executable, "-c", _LIMITED, str(path), name], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[('aws-access-key', 'line 1')]"
+
+
+def test_a_file_too_large_to_scan_is_held_never_clean(tmp_path: Path) -> None:
+    data = json.dumps({"notes": "x" * (secret_scan.SCAN_MAX + 10), "k": f"k {AWS}"}).encode()
+    (found,) = scan_blob(data, "memory.json")
+    assert (found.kind, found.where) == ("unscanned", "whole file")
+    reads: list[str] = []
+
+    def read(blob: str) -> bytes:
+        reads.append(blob)
+        return data
+
+    sizes = {"big": len(data), "small": 5}
+    by_size = scan_blobs([("big", "memory.json")], read, str(tmp_path / "cache.json"), size=sizes.__getitem__)
+    assert kinds(by_size) == {"unscanned"} and reads == []   # never read
+    assert kinds(scan_blobs([("big", "memory.json")], read, str(tmp_path / "cache.json"))) == {"unscanned"}
 
 
 def test_ids_are_stable_and_depend_on_kind_value_and_path() -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -292,6 +293,101 @@ def test_a_remote_inside_the_project_is_a_config_error(project: Project, tmp_pat
     assert not marker.exists()
 
 
+def _files_under(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
+def test_every_command_waits_for_allow_says_why_and_writes_nothing(project: Project, tmp_path: Path,
+                                                                    isolated_home: Path) -> None:
+    """SPEC "Trust": exit 2 with the line (status: exit 1, the line in problems; hook: exit
+    0, the line on stderr); no vault, lock, state or log file appears; no remote is contacted."""
+    remote = bare_remote(tmp_path, "attacker.git")
+    log = isolated_home / "memvault-run.log"
+    project.config(f"version: 1\nlog_file: {log}\nvault:\n  path: {project.vault}\n"
+                   f"  remote: {json.dumps(str(remote))}\n", allow=False)
+    before = _files_under(isolated_home)
+    out = tmp_path / "out"
+    for args in (["sync"], ["sync", "--quiet"], ["restore"], ["restore", "--to", str(out)],
+                 ["recover", "--from", str(remote)], ["verify"], ["verify", "--json"], ["log"], ["log", "--json"],
+                 ["show", "memory.json"], ["diff"], ["cron", "install"], ["install-hooks"]):
+        proc = project.run(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "memvault allow" in proc.stderr and "vault.remote, log_file" in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    for args in (["status"], ["status", "--json"]):
+        proc = project.run(*args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert "memvault allow" in proc.stdout + proc.stderr
+    status = json.loads(project.run("status", "--json").stdout)
+    assert status["ok"] is False and "memvault allow" in status["problems"][0]
+    for stage in ("post-commit", "post-checkout", "post-merge", "post-rewrite"):
+        hook = project.run("hook", stage)
+        assert hook.returncode == 0 and "memvault allow" in hook.stderr, (stage, hook.stderr)
+    assert not project.vault.exists() and not log.exists() and not out.exists()
+    assert not (project.root / ".git" / "hooks" / "post-commit").exists()
+    assert _refs(remote) == ""
+    written = _files_under(isolated_home) - before
+    # no state, lock or log: only the hook's parsed copy of the config (a cache, read back
+    # with the rule applied: test_trust's test_a_hook_cache_written_before_the_rule_is_not_used)
+    assert all(p.startswith(".cache/memvault/config-") for p in written), written
+    allowed = project.run("allow")
+    assert allowed.returncode == 0 and str(remote) in allowed.stdout and str(log) in allowed.stdout
+
+
+def test_plain_hooks_and_the_cron_line_say_why_after_a_pull_brings_a_remote(project: Project,
+                                                                          tmp_path: Path) -> None:
+    """The routes a user does not type: each shows (or logs where cron's output goes) the line."""
+    from memvault_hooks import config
+    from memvault_hooks.commands import cron
+
+    assert project.run("install-hooks").returncode == 0
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-q", "-m", "memory")
+    settle(project.vault)
+    line = cron.entry(config.load(str(project.root)), "* * * * *")
+    vault_head = git(project.vault, "rev-parse", "HEAD")
+    remote = bare_remote(tmp_path, "attacker.git")
+    project.config(f"version: 1\nvault:\n  path: {project.vault}\n  remote: {json.dumps(str(remote))}\n",
+                   allow=False)
+    project.write("memory.json", '{"changed": true}\n')
+    routes = {
+        "commit": ["commit", "-a", "-m", "a remote arrives"],
+        "rewrite": ["commit", "--amend", "-m", "amended"],
+        "checkout": ["checkout", "-b", "side"],
+    }
+    for route, args in routes.items():
+        proc = subprocess.run(["git", *args], cwd=project.root, capture_output=True, text=True)
+        assert proc.returncode == 0, (route, proc.stderr)
+        assert "memvault allow" in proc.stderr, (route, proc.stderr)
+    (project.root / "side.txt").write_text("side\n")
+    git(project.root, "add", "side.txt")
+    git(project.root, "commit", "-q", "-m", "side work")
+    git(project.root, "checkout", "-q", "main")
+    proc = subprocess.run(["git", "merge", "--no-ff", "-m", "merge", "side"], cwd=project.root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "memvault allow" in proc.stderr, ("merge", proc.stderr)
+    command = line.split(" ", 5)[5]  # as cron runs it: output goes to the log file baked into the line
+    cron_log = command.rsplit(">>", 1)[1].split()[0]
+    ran = subprocess.run(["sh", "-c", command], cwd=project.root, capture_output=True, text=True)
+    assert ran.returncode != 0
+    assert "memvault allow" in Path(shlex.split(cron_log)[0]).read_text()
+    settle(project.vault)
+    assert git(project.vault, "rev-parse", "HEAD") == vault_head  # nothing backed up
+    assert _refs(remote) == ""
+
+
+def test_a_vault_path_inside_the_project_is_a_config_error(project: Project) -> None:
+    project.write("mem/memory.json", '{"n": 1}\n')
+    for inside in ("backups/vault", ".git/memvault-vault", str(project.root / "elsewhere")):
+        project.config(f"version: 1\nsource_dir: mem\nvault:\n  path: {inside}\n", allow=False)
+        for args in (["sync"], ["status"], ["allow"]):
+            proc = project.run(*args)
+            assert proc.returncode == 2, (inside, args, proc.stdout, proc.stderr)
+            assert "vault.path" in proc.stderr and "inside the project" in proc.stderr, proc.stderr
+    assert not (project.root / "backups").exists() and not (project.root / "elsewhere").exists()
+    assert not (project.root / ".git" / "memvault-vault").exists()
+
+
 def test_log_file_outside_waits_for_allow(project: Project, isolated_home: Path) -> None:
     bashrc = isolated_home / ".bashrc"
     bashrc.write_text("# the user's shell\n")
@@ -328,6 +424,9 @@ def test_credentials_in_a_url_never_show(project: Project, tmp_path: Path, isola
         outputs.append(memvault("init", "--vault", str(tmp_path / "v2"), "--remote", url, cwd=fresh))
         outputs.append(memvault("recover", "--from", url, cwd=fresh))
         outputs.append(project.run("restore", "--rev", "HEAD", "--dry-run"))
+        for args in (["log"], ["log", "--json"], ["diff"], ["show", "memory.json"], ["cron", "status"],
+                     ["allow"], ["sync", "--quiet"]):
+            outputs.append(project.run(*args))
     finally:
         server.close()
     assert server.requests > 0  # git really tried the URL
@@ -437,6 +536,55 @@ def test_deep_json_sync_under_128_mb(project: Project, tmp_path: Path) -> None:
     assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": 1}
 
 
+def _files_huge(path: Path, head: bytes, middle: bytes, tail: bytes, mb: int) -> None:
+    with open(path, "wb") as f:
+        f.write(head)
+        for _ in range(mb):
+            f.write(middle * ((1 << 20) // len(middle)))
+        f.write(tail)
+
+
+_FILES_HUGE = {  # one token of 200 MB: the parser would hold it whole (yajl's C backend crashed)
+    "string.json": (b'{"note": "', b"x", b'"}\n', "json"),
+    "escaped.json": (b'{"note": "', b'\\u00e9\\"', b'"}\n', "json"),
+    "number.json": (b'{"n": 1', b"1", b'}\n', "json"),
+    "line.jsonl": (b'{"first": 1}\n["', b"y", b'"]\n{"last": 2}\n', "jsonl"),
+    "bad.json": (b'{"note": "', b"x", b'\x01"}\n', "json"),
+    "bad.jsonl": (b'{"first": 1}\n["', b"y", b'\\q"]\n', "jsonl"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FILES_HUGE))
+def test_one_huge_token_is_checked_in_128_mb(tmp_path: Path, name: str) -> None:
+    head, middle, tail, kind = _FILES_HUGE[name]
+    path = tmp_path / name
+    _files_huge(path, head, middle, tail, 200)
+    proc = subprocess.run([sys.executable, "-c", _FILES_LIMITED, str(path), kind],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if name.startswith("bad"):
+        assert "invalid JSON" in proc.stdout and ("control character" in proc.stdout
+                                                   or "escape" in proc.stdout), proc.stdout
+    else:
+        assert proc.stdout.strip() == "None", proc.stdout
+
+
+def test_a_huge_string_among_memory_files_is_backed_up_by_a_sync_under_128_mb(project: Project) -> None:
+    _files_huge(project.root / "memory.json", b'{"note": "', b"z", b'"}\n', 150)
+    project.write("gpt4o_memories.json", json.dumps({"good": 1}))
+    project.write("claude_opus_memories.json", "[" + "9" * 5000 + "]")  # past int()'s 4300 digits
+    code = ("import resource, runpy, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+            "sys.argv = ['memvault', 'sync']\n"
+            "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (project.stored / "memory.json").stat().st_size == (project.root / "memory.json").stat().st_size
+    assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == {"good": 1}
+    assert (project.stored / "claude_opus_memories.json").read_text() == "[" + "9" * 5000 + "]"
+
+
 def test_non_utf8_file_name_beside_a_good_file(project: Project) -> None:
     project.config(f"version: 1\nfiles: ['*.json']\nvault:\n  path: {project.vault}\n")
     bad = os.path.join(os.fsencode(project.root), b"notes-\xe9\xff.json")
@@ -534,6 +682,25 @@ def test_fifo_among_memory_files_is_reported_and_never_blocks(project: Project) 
         assert "Traceback" not in proc.stderr, (args, proc.stderr)
     assert "FIFO" in json.loads(subprocess.run([*MEMVAULT, "status", "--json"], cwd=project.root,
                                                capture_output=True, text=True, timeout=60).stdout)["last_error"]["message"]
+
+
+def test_a_device_or_unreadable_memory_file_is_reported_and_never_blocks(project: Project) -> None:
+    """SPEC "Promises": unreadable, or a device (/dev/zero's numbers: read, it never ends)."""
+    (project.root / "memory.json").unlink()
+    if os.geteuid() == 0:   # root reads any file: a device node stands for the bad file
+        os.mknod(project.root / "memory.json", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
+        said = "device"
+    else:
+        project.write("memory.json", '{"n": 1}\n').chmod(0)
+        said = "Permission denied"
+    proc = subprocess.run([*MEMVAULT, "sync"], cwd=project.root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and said in proc.stderr, proc.stderr
+    assert (project.stored / "gpt4o_memories.json").exists()
+    assert said in _files_error_log(project)
+    for args in (["status", "--json"], ["verify"], ["diff"], ["restore", "--dry-run"]):  # none blocks on it
+        proc = subprocess.run([*MEMVAULT, *args], cwd=project.root, capture_output=True, text=True, timeout=60)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr)
+    assert said in _files_status(project)["last_error"]["message"]
 
 
 # -- point 7: writes only where they belong ------------------------------------------------

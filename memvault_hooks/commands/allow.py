@@ -8,6 +8,15 @@ from memvault_hooks import config
 from memvault_hooks import trust
 
 
+HELP = ("show the settings of this project's config that reach outside it (a remote, log files, "
+        "folders elsewhere), and allow them for this user; needed again after any change to them")
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Nothing beyond `-C` and `--config`."""
+
+
 def run(args: argparse.Namespace) -> int:
     loaded = config.from_args(args.directory, args.config, trusted=False)
     if loaded.presets:

@@ -94,6 +94,17 @@ def _warn_credentials(remote: str, target: str) -> None:
               "helper, or keep the file out of git", file=sys.stderr)
 
 
+HELP = "write .memvault.yaml if absent; create or clone the vault; list the files it will back up"
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vault", metavar="PATH",
+                        help="where the vault lives (default: a per-project folder under the user's data dir)")
+    parser.add_argument("--remote", metavar="URL",
+                        help="the vault's remote (a git URL); an existing vault there is cloned")
+
+
 def run(args: argparse.Namespace) -> int:
     project = dirs.find_project(args.directory)
     target = args.config or os.path.join(project, config.CONFIG_NAME)
