@@ -67,7 +67,7 @@ def cached_config(project: str, explicit: str | None) -> Config | None:
         config_file = _expected_config_file(project, explicit)
         if config_file != cached["config"]["config_file"] or _config_sig(config_file) != cached["sig"]:
             return None
-        # TypeError: written by another release (one before the trust rule has no `outside`)
+        # TypeError: written by another release (one before the trust rule has no `outside`, before presets no `presets`)
         return Config.from_dict(cached["config"])
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
