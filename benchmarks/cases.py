@@ -121,9 +121,15 @@ def _primed(root: str, env: dict[str, str], files: dict[str, bytes] | None = Non
 
 def hook_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     project, _ = _primed(root, env)
-    return Case("hook-nochange", "`memvault hook post-commit`, nothing changed vs `python -c pass`",
-                Command([*w.MEMVAULT, "hook", "post-commit"], project, env),
-                Command([w.PYTHON, "-c", "pass"], project, env), goal=3.0)
+    w.run([*w.MEMVAULT, "install-hooks"], project, env)
+    noop = os.path.join(root, "noop-post-commit")
+    with open(noop, "w", encoding="utf-8") as f:
+        f.write(w.noop_hook())
+    os.chmod(noop, 0o755)
+    return Case("hook-nochange", "the installed post-commit hook script, nothing changed vs a hook script "
+                "that runs `python -c pass`",
+                Command([os.path.join(project, ".git", "hooks", "post-commit")], project, env),
+                Command([noop], project, env), goal=1.5)
 
 
 def sync_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
@@ -148,7 +154,7 @@ def sync_one_of_eight(root: str, env: dict[str, str], sizes: Sizes) -> Case:
                         before=lambda i: w.bump(os.path.join(project, "memory.json"), i + 1)),
                 Command([w.PYTHON, script, seed_src, repo, *SEED_NAMES], repo, env,
                         before=lambda i: w.bump(os.path.join(seed_src, "memory.json"), i + 1)),
-                goal=3.0)
+                goal=2.0)
 
 
 def _commit_case(root: str, env: dict[str, str], changed: bool) -> Case:
@@ -165,7 +171,7 @@ def _commit_case(root: str, env: dict[str, str], changed: bool) -> Case:
     return Case(f"commit-hook-{'changed' if changed else 'unchanged'}",
                 f"`git commit` with our plain post-commit hook, {what} vs the same commit with a no-op Python hook",
                 Command(argv, ours_project, env, before=edit(ours_project), after=lambda i: w.wait_idle(vault)),
-                Command(argv, base_project, env, before=edit(base_project)), goal=3.0,
+                Command(argv, base_project, env, before=edit(base_project)), goal=1.5,
                 notes=["the hook's detached vault commit is waited for after each run, untimed"] if changed else [])
 
 

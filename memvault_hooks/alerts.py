@@ -43,6 +43,8 @@ from collections.abc import Iterable
 from typing import Any
 from typing import BinaryIO
 
+from memvault_hooks.atomic import write_atomic
+
 ALERTS_NAME = ".memvault-alerts.json"
 TRAILER = "Memvault-Alert"
 KINDS = ("vanished", "emptied", "shrunk")
@@ -296,13 +298,9 @@ class Record:
     def save(self, vault_path: str) -> None:
         """Written atomically, readable by its owner alone."""
         path = os.path.join(vault_path, ALERTS_NAME)
-        tmp = f"{path}.{os.getpid()}.tmp"
         data = {"version": 1, "active": [a.to_json() for a in self.active()],
                 "acked": {p: list(c) for p, c in sorted(self.acked.items())}}
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data, indent=1).encode())
 
     def active(self) -> list[Alert]:
         return sorted(self.alerts.values(), key=lambda a: (a.time, a.path))

@@ -9,15 +9,14 @@ the history lookup: one `git log --raw` walk of the file's path in the vault.
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from typing import Any
+from typing import Final
 
+from memvault_hooks import state
 from memvault_hooks.vault import Vault
 
-if TYPE_CHECKING:
-    from typing import Any
-
 # The state record's flag on an entry whose live content was found behind.
-FLAG = "behind"
+FLAG: Final = "behind"
 
 
 def advice(rels: list[str]) -> str:
@@ -50,7 +49,7 @@ def is_behind(vault: Vault, rel: str, live_blob: str, latest_blob: str | None) -
 
 
 def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
-                      record: dict[str, Any], tip: dict[str, str] | None = None) -> list[str]:
+                      record: state.Record, tip: dict[str, str] | None = None) -> list[str]:
     """The present memory files that are behind now (for `status` and `init`): those a
     sync flagged, while unchanged since, and those this machine never backed up whose
     content is an older version the vault holds."""

@@ -116,10 +116,10 @@ def _key_from_text(text: str) -> str:
 
 def save_key(path: str, key: str) -> None:
     """Keep the key at `path`, readable by its owner alone."""
-    from memvault_hooks.restorer import write_atomic
+    from memvault_hooks.atomic import write_atomic
 
     os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
-    write_atomic(path, _key_text(key), mode=0o600)
+    write_atomic(path, _key_text(key), 0o600, durable=True)
 
 
 def load_key(path: str) -> str:

@@ -198,10 +198,10 @@ class EncryptedRemote:
             pass
         import secrets
 
-        from memvault_hooks.restorer import write_atomic
+        from memvault_hooks.atomic import write_atomic
 
         mid = secrets.token_hex(8)
-        write_atomic(self.machine_file, (mid + "\n").encode(), mode=0o600)
+        write_atomic(self.machine_file, (mid + "\n").encode(), 0o600, durable=True)
         return mid
 
     def push(self, branch: str) -> str | None:
@@ -372,9 +372,10 @@ class EncryptedRemote:
             return set()
 
     def _save_applied(self, applied: set[str]) -> None:
-        from memvault_hooks.restorer import write_atomic
+        from memvault_hooks.atomic import write_atomic
 
-        write_atomic(self.applied_file, "".join(f"{a}\n" for a in sorted(applied)).encode(), mode=0o600)
+        write_atomic(self.applied_file, "".join(f"{a}\n" for a in sorted(applied)).encode(), 0o600,
+                     durable=True)
 
     # --- verify ---------------------------------------------------------------------
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 import marshal
 import os
 import zlib
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import dirs
 from memvault_hooks import logs
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks import statcache
-
-if TYPE_CHECKING:
-    from typing import Any
-
-    from memvault_hooks.sources import Scan
+from memvault_hooks.atomic import write_atomic
+from memvault_hooks.config import Config
 
 # What the defaults depend on besides the project: a change here invalidates the cache.
 _ENV_KEYS = ("MEMVAULT_CONFIG", "HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
@@ -56,8 +52,9 @@ def _expected_config_file(project: str, explicit: str | None) -> str | None:
     return default if os.path.isfile(default) else None
 
 
-def cached_config(project: str, explicit: str | None) -> dict[str, Any] | None:
-    """The resolved configuration as a dict, when the cache is still valid."""
+def cached_config(project: str, explicit: str | None) -> Config | None:
+    """The resolved configuration, when the cache is still valid (validated when it was
+    written, trusted while the file is unchanged: no YAML parser to import)."""
     key = _key(project, explicit)
     path = _cache_file(key)
     if path is None:
@@ -70,14 +67,13 @@ def cached_config(project: str, explicit: str | None) -> dict[str, Any] | None:
         config_file = _expected_config_file(project, explicit)
         if config_file != cached["config"]["config_file"] or _config_sig(config_file) != cached["sig"]:
             return None
-        if "outside" not in cached["config"]:
-            return None  # written by a release before the trust rule: parse the file again
-        return cached["config"]  # type: ignore[no-any-return]
+        # TypeError: written by another release (one before the trust rule has no `outside`, before presets no `presets`)
+        return Config.from_dict(cached["config"])
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
 
 
-def save_config(project: str, explicit: str | None, config: dict[str, Any]) -> None:
+def save_config(project: str, explicit: str | None, config: Config) -> None:
     """Remember a configuration that was just loaded and validated (best effort)."""
     key = _key(project, explicit)
     path = _cache_file(key)
@@ -85,83 +81,59 @@ def save_config(project: str, explicit: str | None, config: dict[str, Any]) -> N
         return
     try:
         dirs.make_private_dir(os.path.dirname(path))
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps({"key": key, "sig": _config_sig(config["config_file"]), "config": config}))
-        os.replace(tmp, path)
+        write_atomic(path, marshal.dumps({"key": key, "sig": _config_sig(config.config_file), "config": config.to_dict()}))
     except OSError:
         pass  # only a cache: the next run parses the YAML again
 
 
-def not_allowed(config: dict[str, Any]) -> bool:
+def not_allowed(config: Config) -> bool:
     """The trust rule on the hook's path: True while settings that reach outside the
     project wait for `memvault allow` (one small file read, and only when there are any)."""
-    if not config["outside"]:
+    if not config.outside:
         return False
     from memvault_hooks import trust
 
-    return bool(trust.waiting(config))
+    return bool(trust.waiting(config.to_dict()))
 
 
-class Look:
-    """What the no-change check found: whether nothing changed, and (when `complete` was
-    asked) the memory files it saw, with their stat, for the sync to go on with."""
-
-    __slots__ = ("unchanged", "scan")
-
-    def __init__(self, unchanged: bool, scan: Scan | None = None) -> None:
-        self.unchanged = unchanged
-        self.scan = scan
-
-
-def look(config: dict[str, Any], complete: bool = False) -> Look:
-    """Whether every memory file's stat matches the state record (and the vault exists).
+def nothing_changed(config: Config) -> bool:
+    """True when every memory file's stat matches the state record (and the vault exists).
 
     The stat cache answers first (one stat a file and folder); otherwise the patterns
     are expanded and compared with the record, and a cache is left for the next time.
-    `complete` (a sync that goes on in this process) looks at every file even after a
-    change, and keeps what it saw; the hook stops at the first change.
     """
-    vault_path = config["vault_path"]
+    vault_path = config.vault_path
     if not os.path.isdir(os.path.join(vault_path, ".git")):
-        return Look(False)
-    subdir = config.get("subdir", "")
-    hit = statcache.check(vault_path, config["source_dir"], config["files"], stop_at_change=not complete,
-                          subdir=subdir)
-    if hit is not None:  # the cache is current: it knows whether any file changed
-        return Look(hit[2], (hit[0], hit[1]) if complete else None)
+        return False
+    subdir = config.subdir
+    hit = statcache.check(vault_path, config.source_dir, config.files, stop_at_change=True, subdir=subdir)
+    if hit is not None:
+        return hit[2]  # the cache is current: it knows whether any file changed
     record_sig = statcache.record_sig(vault_path)
     record = state.load(vault_path)
-    # The last run failed or left pushes waiting (try again whenever asked), or `vault.subdir`
-    # changed (every file goes there again): a sync, whatever the files say.
-    again = bool(record.get("last_error") or record.get("push_pending")) or not state.same_subdir(record, subdir)
-    if again and not complete:
-        return Look(False)
-    present, expansion = sources.scan(config["source_dir"], tuple(config["files"]))
-    if again or not state.unchanged(record, present):
-        return Look(False, (present, expansion))
-    statcache.save(vault_path, config["source_dir"], config["files"], present, expansion, record, record_sig, subdir)
-    return Look(True, (present, expansion))
+    if record.get("last_error") or record.get("push_pending"):
+        return False  # the last run failed or left pushes waiting: try again whenever asked
+    if not state.same_subdir(record, subdir):
+        return False  # `vault.subdir` changed: every file goes there again
+    present, expansion = sources.scan(config.source_dir, config.files)
+    if not state.unchanged(record, present):
+        return False
+    statcache.save(vault_path, config.source_dir, config.files, present, expansion, record, record_sig, subdir)
+    return True
 
 
-def nothing_changed(config: dict[str, Any]) -> bool:
-    """`look`'s answer alone (the hook's question: its sync runs in another process)."""
-    return look(config).unchanged
-
-
-def record_no_change(config: dict[str, Any], trigger: str, quiet: bool = False) -> None:
+def record_no_change(config: Config, trigger: str, quiet: bool = False) -> None:
     """A sync that found nothing to do still counts as a successful run (for `status`);
     only a run someone watches logs it (cron's quiet run would add a line every 15 minutes)."""
     try:
-        state.mark_checked(config["vault_path"], logs.utc_now())
+        state.mark_checked(config.vault_path, logs.utc_now())
     except OSError:
         return
     if not quiet:
-        logs.log(config["log_file"], f"sync trigger={trigger} ok nothing to back up")
+        logs.log(config.log_file, f"sync trigger={trigger} ok nothing to back up")
 
 
-def tracks_files(config: dict[str, Any]) -> bool:
+def tracks_files(config: Config) -> bool:
     """Whether the state record knows a present memory file (else the patterns found none)."""
-    files = state.load(config["vault_path"]).get("files") or {}
+    files = state.load(config.vault_path).get("files") or {}
     return any(isinstance(entry, dict) and not entry.get("missing") for entry in files.values())

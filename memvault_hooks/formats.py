@@ -12,11 +12,8 @@ import itertools
 import json
 import os
 import re
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
-
-if TYPE_CHECKING:
-    from typing import Any
-    from typing import BinaryIO
+from typing import Any
+from typing import BinaryIO
 
 STREAM_ABOVE = 2 << 20
 CHUNK = 1 << 20

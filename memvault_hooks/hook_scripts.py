@@ -3,7 +3,8 @@
 The copies in the repository's `hooks/` folder find Python as `$MEMVAULT_PYTHON` (else
 `python3`); the ones `memvault install-hooks` writes name the interpreter memvault runs
 under, by absolute path, so they work from any shell, GUI or IDE. Python runs in isolated mode (`-I`): the
-project's folder is not on `sys.path`, so a `memvault_hooks` folder there is never imported. A hook that was there
+project's folder is not on `sys.path`, so a `memvault_hooks` folder there is never imported; it calls
+`memvault_hooks.main` directly, without `-m`'s runpy. A hook that was there
 before is kept beside ours as `<stage>.pre-memvault` and run after memvault has handed
 its work off, with the same arguments and stdin; its exit status is the hook's.
 """
@@ -11,8 +12,12 @@ from __future__ import annotations
 
 import shlex
 
-STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
+from memvault_hooks import triggers
+
 MARKER = "# memvault-hooks: git hook script"
+# The installed entry point, called directly: `-m` would first import runpy (and with it
+# importlib.util, contextlib, functools: ~7 ms of a hook that has nothing to do).
+ENTRY = "from memvault_hooks.main import main; raise SystemExit(main())"
 PREVIOUS_SUFFIX = ".pre-memvault"
 
 TEMPLATE = """\
@@ -22,7 +27,7 @@ TEMPLATE = """\
 # It never slows or fails the git command: the backup runs detached once git returns.
 # A hook that was here before is kept as {stage}{suffix} and still runs, after us.
 MEMVAULT_PYTHON={python}
-MEMVAULT_AFTER_PID=$PPID "$MEMVAULT_PYTHON" -I -m memvault_hooks{options} hook {stage} "$@" </dev/null || :
+MEMVAULT_AFTER_PID=$PPID "$MEMVAULT_PYTHON" -I -c '{entry}'{options} hook {stage} "$@" </dev/null || :
 previous="${{0%/*}}/{stage}{suffix}"
 if [ -x "$previous" ]; then
     exec "$previous" "$@"
@@ -32,11 +37,12 @@ fi
 
 def render(stage: str, python: str | None = None, config: str | None = None) -> str:
     """The script for `stage`; `python` None gives the repository's portable copy."""
-    if stage not in STAGES:
+    if stage not in triggers.HOOK_STAGES:
         raise ValueError(f"not a memvault hook stage: {stage}")
     options = f" --config {shlex.quote(config)}" if config else ""
     return TEMPLATE.format(
         marker=MARKER,
+        entry=ENTRY,
         stage=stage,
         suffix=PREVIOUS_SUFFIX,
         python=shlex.quote(python) if python else '"${MEMVAULT_PYTHON:-python3}"',

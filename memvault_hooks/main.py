@@ -1,4 +1,4 @@
-"""The command line: the argparse tree, dispatch to one module a command, exit codes.
+"""The command line's entry: the no-change fast path, then the argparse tree (cli.py).
 
 `hook` and `sync` first try the no-change fast path, before argparse, YAML or GitPython
 are imported: a hook that finds nothing changed costs little more than Python's start.
@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
-def _fast(argv: Sequence[str]) -> int | None:
-    """Answer `[-C DIR] [--config FILE] hook|sync ...` from stat alone, or None."""
+def peek(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list[str]]:
+    """(DIR, FILE, COMMAND, the rest) of `[-C DIR] [--config FILE] COMMAND ...`, read
+    without argparse; COMMAND is None when the command line has another shape."""
     directory = explicit = None
     i = 0
     while i + 1 < len(argv) and argv[i] in ("-C", "--config"):
@@ -22,20 +23,9 @@ def _fast(argv: Sequence[str]) -> int | None:
         else:
             explicit = argv[i + 1]
         i += 2
-    if i >= len(argv):
-        return None
-    command, rest = argv[i], list(argv[i + 1:])
-    if command == "hook":
-        if rest and rest[0] in ("-h", "--help"):
-            return None  # argparse prints the help
-        from memvault_hooks.commands import hook
-
-        return hook.fast(directory, explicit, rest)
-    if command == "sync":
-        from memvault_hooks.commands import sync
-
-        return sync.fast(directory, explicit, rest)
-    return None
+    if i >= len(argv) or argv[i].startswith("-"):
+        return directory, explicit, None, []
+    return directory, explicit, argv[i], list(argv[i + 1:])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,12 +35,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not isinstance(sys.stdout, urls.MaskedStream):  # credentials in a URL are never printed
         sys.stdout = urls.MaskedStream(sys.stdout)  # type: ignore[assignment]
         sys.stderr = urls.MaskedStream(sys.stderr)  # type: ignore[assignment]
-    code = _fast(argv)
-    if code is not None:
-        return code
+    directory, explicit, command, rest = peek(argv)
+    if command == "hook" and not (rest and rest[0] in ("-h", "--help")):  # argparse prints the help
+        from memvault_hooks.commands import hook
+
+        return hook.fast(directory, explicit, rest)
+    if command == "sync":
+        from memvault_hooks.commands import sync
+
+        code = sync.fast(directory, explicit, rest)
+        if code is not None:
+            return code
     from memvault_hooks import cli
 
-    return cli.main(argv)
+    return cli.main(argv, command)
 
 
 if __name__ == "__main__":

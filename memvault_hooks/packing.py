@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from memvault_hooks import state
 from memvault_hooks.gitenv import GitError
 from memvault_hooks.gitenv import run_git
 
@@ -22,7 +23,6 @@ LOOSE_BUDGET = 1 << 20
 LOOSE_OBJECTS = 500
 # What a small loose object (a commit, a tree) takes on disk: one file system block.
 SMALL_OBJECT = 4096
-RECORD_KEY = "unpacked"
 
 
 def _loose_size(git_dir: str, blob: str) -> int:
@@ -43,23 +43,23 @@ def _new_trees(paths: list[str]) -> int:
     return len(folders)
 
 
-def after_commit(vault_path: str, record: dict[str, object], blobs: list[str], paths: list[str]) -> bool:
+def after_commit(vault_path: str, record: state.Record, blobs: list[str], paths: list[str]) -> bool:
     """Account for a commit's new loose objects; repack past the budget. True if repacked."""
     git_dir = os.path.join(vault_path, ".git")
-    previous = record.get(RECORD_KEY)
+    previous = record.get("unpacked")
     size, count = previous if isinstance(previous, list) and len(previous) == 2 else (0, 0)
     small = 1 + _new_trees(paths)
     size += sum(_loose_size(git_dir, blob) for blob in blobs) + small * SMALL_OBJECT
     count += len(blobs) + small
     if size < LOOSE_BUDGET and count < LOOSE_OBJECTS:
-        record[RECORD_KEY] = [size, count]
+        record["unpacked"] = [size, count]
         return False
     try:
         repack(vault_path)
     except GitError:
-        record[RECORD_KEY] = [size, count]  # the commit stands; the next sync tries again
+        record["unpacked"] = [size, count]  # the commit stands; the next sync tries again
         return False
-    record[RECORD_KEY] = [0, 0]
+    record["unpacked"] = [0, 0]
     return True
 
 

@@ -11,10 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
-
-if TYPE_CHECKING:
-    from typing import TextIO
+from typing import TextIO
 
 # Seconds of work before the first line appears ($MEMVAULT_PROGRESS_DELAY overrides).
 DELAY = 0.5

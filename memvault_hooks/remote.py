@@ -20,6 +20,7 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 from memvault_hooks import gitenv
 from memvault_hooks import logs
 from memvault_hooks import replay
+from memvault_hooks import state
 from memvault_hooks import urls
 from memvault_hooks.behind import FLAG as BEHIND_FLAG
 from memvault_hooks.errors import MemvaultError
@@ -152,7 +153,7 @@ def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = N
     return tip
 
 
-def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | None:
+def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
     """Push the branch to `vault.remote` when backups wait; integrate and retry when
     another machine pushed first. Updates `push_pending` (and `last_commit` when the
     tip moved) in `record`; returns the reason the backups still wait, or None."""
@@ -203,7 +204,7 @@ def push_backlog(cfg: Config, vault: Vault, record: dict[str, Any]) -> str | Non
 
 # --- integrating the remote's backups -----------------------------------------------------
 
-def _flag_behind(vault: Vault, record: dict[str, Any], paths: list[str]) -> None:
+def _flag_behind(vault: Vault, record: state.Record, paths: list[str]) -> None:
     """Files the replay left out as behind the remote: no longer this machine's backups."""
     prefix = f"{vault.subdir}/"
     for path in paths:

@@ -17,7 +17,6 @@ import dataclasses
 import os
 import stat as stat_mod
 import sys
-import tempfile
 from collections.abc import Callable
 from collections.abc import Sequence
 
@@ -27,6 +26,7 @@ from memvault_hooks import filearg
 from memvault_hooks import patterns
 from memvault_hooks import safe_open
 from memvault_hooks import sources
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.blobs import blob_id
 from memvault_hooks.blobs import digest_for
 from memvault_hooks.config import Config
@@ -62,48 +62,15 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_atomic(path: str, data: bytes | Callable[[Callable[[bytes], object]], None],
-                 mode: int | None = None) -> None:
-    """Replace `path` with `data` all at once: temp file beside it, fsync, rename, fsync the folder.
-
-    `data` is the bytes, or a function that hands them piece by piece to the writer it
-    is given (a blob streamed from the vault: memory of one piece).
-
-    Keeps the existing file's mode (or `mode`, else the umask's default for a new file)."""
-    parent = os.path.dirname(path) or "."
-    os.makedirs(parent, exist_ok=True)
-    if mode is None:
-        try:
-            mode = stat_mod.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            mode = _default_mode()
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".memvault-tmp")
+def _write(path: str, data: bytes | Callable[[Callable[[bytes], object]], None]) -> None:
+    """Replace `path` at once and durably, making its folders; the existing file's mode is
+    kept (a new file gets the umask's default)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     try:
-        with os.fdopen(fd, "wb") as f:
-            if isinstance(data, bytes):
-                f.write(data)
-            else:
-                data(f.write)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+        mode = stat_mod.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = _default_mode()
+    write_atomic(path, data, mode, durable=True)
 
 
 def live_target(source_dir: str, rel: str) -> str:
@@ -244,7 +211,7 @@ class Restore:
             return 0
         if self.dest is not None:
             for item in todo:
-                write_atomic(item.target, self._content(item))
+                _write(item.target, self._content(item))
             self.out(f"memvault: wrote {len(todo)} file(s) into {self.dest}; the live files are untouched")
             return 0
         undo = self._back_up_live(todo)
@@ -296,7 +263,7 @@ class Restore:
             now = None
         if now != item.sig:  # written (or created) by someone else since its content was backed up
             raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
-        write_atomic(item.target, self._content(item))
+        _write(item.target, self._content(item))
 
     def _run_pending(self) -> str | None:
         """A hook that fired while we held the lock left its work pending: do it now (its

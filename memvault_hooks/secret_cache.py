@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 from memvault_hooks import secret_detectors
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.secret_scan import Finding
 from memvault_hooks.secret_scan import ScanError
 from memvault_hooks.secret_scan import findings_from_raw
@@ -90,16 +91,7 @@ class ScanCache:
 
         doc = {"version": self.version, "blobs": self.blobs, "patterns": self.patterns}
         # A cache: a temp file and a rename suffice (losing it costs one scan, not data).
-        tmp = f"{self.file}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f, sort_keys=True)
-            os.replace(tmp, self.file)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.file, json.dumps(doc, sort_keys=True).encode())
         self.dirty = False
 
 

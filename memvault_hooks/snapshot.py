@@ -2,8 +2,8 @@
 nobody wrote to during the read and that is valid for its format."""
 from __future__ import annotations
 
-import itertools
 import os
+import tempfile
 import time
 
 from memvault_hooks import blobs
@@ -17,7 +17,6 @@ from memvault_hooks.sources import signature
 CHUNK = 1 << 20
 # Pauses between attempts: a writer caught mid-write gets about a second to finish.
 RETRY_DELAYS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-_serial = itertools.count()
 
 
 class Capture:
@@ -47,7 +46,7 @@ def _copy_once(source_dir: str, rel: str, tmp_dir: str,
     src_fd = safe_open.open_inside(source_dir, rel)
     try:
         before = os.fstat(src_fd)
-        fd, tmp_path = _new_copy(tmp_dir)
+        fd, tmp_path = tempfile.mkstemp(dir=tmp_dir, prefix="capture-")  # private (0600), new
     except BaseException:
         os.close(src_fd)
         raise
@@ -71,17 +70,6 @@ def _copy_once(source_dir: str, rel: str, tmp_dir: str,
         os.unlink(tmp_path)
         return None
     return tmp_path, digest.hexdigest(), sig, before.st_mode
-
-
-def _new_copy(tmp_dir: str) -> tuple[int, str]:
-    """A new private file in tmp_dir (what tempfile.mkstemp does, without its ~10 ms import:
-    the folder is the vault's own, and whatever a killed run left there is cleared under the lock)."""
-    while True:
-        path = os.path.join(tmp_dir, f"capture-{os.getpid()}-{next(_serial)}")
-        try:
-            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600), path
-        except FileExistsError:
-            continue
 
 
 def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,

@@ -38,6 +38,8 @@ import sqlite3
 import stat as stat_mod
 import time
 
+from memvault_hooks.atomic import sync_folder
+
 HEADER = b"SQLite format 3\x00"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -302,13 +304,4 @@ def replace(path: str, new_copy: str) -> None:
         except FileNotFoundError:
             pass
     os.replace(new_copy, path)
-    try:
-        dir_fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    sync_folder(os.path.dirname(os.path.abspath(path)))

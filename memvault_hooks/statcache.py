@@ -16,6 +16,7 @@ from stat import S_ISREG
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks import state
+from memvault_hooks.atomic import write_atomic
 
 if TYPE_CHECKING:
     from typing import Any
@@ -43,12 +44,6 @@ def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: 
             subdir: str) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None, str]:
     # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet.
     return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir)
-
-
-def matches(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str], subdir: str | None = None) -> bool:
-    """True when the cache is there and every folder and file in it has the same stat."""
-    hit = check(vault_path, source_dir, patterns, stop_at_change=True, subdir=subdir)
-    return hit is not None and hit[2]
 
 
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
@@ -114,7 +109,7 @@ def drop(vault_path: str) -> None:
 
 
 def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
-         present: dict[str, Signature], expansion: Expansion, record: dict[str, Any],
+         present: dict[str, Signature], expansion: Expansion, record: state.Record,
          sig_of_record: list[int] | None, subdir: str = "") -> bool:
     """Write the cache when the record says everything present is backed up (best effort).
 
@@ -134,18 +129,13 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
         data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir), folders, files))
-        path = path_in(vault_path)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_atomic(path_in(vault_path), data)
         return True
     except OSError:
         return False
 
 
-def _cacheable(present: dict[str, Signature], expansion: Expansion, record: dict[str, Any]) -> bool:
+def _cacheable(present: dict[str, Signature], expansion: Expansion, record: state.Record) -> bool:
     if expansion.followed_link or record.get("last_error") or record.get("push_pending"):
         return False
     files = record["files"]

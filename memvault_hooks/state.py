@@ -11,10 +11,43 @@ import marshal
 import os
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
-if TYPE_CHECKING:
+from memvault_hooks.atomic import write_atomic
+
+if TYPE_CHECKING:  # the record's shape, for type checkers: the hook's path does without typing
     from typing import Any
+    from typing import NotRequired
+    from typing import TypeGuard
+    from typing import TypedDict
 
     from memvault_hooks.sources import Signature
+
+    class Entry(TypedDict):
+        """A memory file as last backed up (`files` in the record, by path)."""
+        size: int
+        mtime_ns: int
+        ino: int
+        blob: str                   # the blob id in the vault
+        read_at_ns: int             # when it was read (racy-git: too close to mtime_ns re-reads it)
+        missing: NotRequired[bool]  # gone from source_dir (deleted in the vault too)
+        behind: NotRequired[bool]   # older than what the vault holds (behind.FLAG)
+
+    class LastError(TypedDict):
+        time: str
+        trigger: str                # or "push"
+        message: str
+
+    class Record(TypedDict):
+        """The `.last_sync` record: every key any module reads or writes."""
+        version: int
+        files: dict[str, Entry]
+        last_sync: str | None       # the last successful sync (UTC, ISO 8601)
+        last_commit: str | None     # the vault commit it made or found
+        last_error: LastError | None
+        push_pending: int           # commits the remote has yet to receive
+        last_run: NotRequired[str]  # the last sync, successful or not
+        last_push: NotRequired[str]
+        subdir: NotRequired[str]    # vault.subdir the files were backed up under
+        unpacked: NotRequired[list[int]]  # packing: loose bytes and objects since the last repack
 
 STATE_NAME = ".last_sync"
 # When a sync last found nothing to do: kept beside the record, not in it, so that such a
@@ -29,12 +62,12 @@ def path_in(vault_path: str) -> str:
     return os.path.join(vault_path, STATE_NAME)
 
 
-def empty() -> dict[str, Any]:
+def empty() -> Record:
     return {"version": 1, "files": {}, "last_sync": None, "last_commit": None,
             "last_error": None, "push_pending": 0}
 
 
-def load(vault_path: str) -> dict[str, Any]:
+def load(vault_path: str) -> Record:
     """The record, or an empty one when it is missing or unreadable."""
     try:
         with open(path_in(vault_path), "rb") as f:
@@ -44,27 +77,24 @@ def load(vault_path: str) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("files"), dict):
         return empty()
     record = empty()
-    record.update(data)
+    record.update(data)  # type: ignore[typeddict-item]  # a version 1 record, as checked
     return record
 
 
-def save(vault_path: str, record: dict[str, Any]) -> None:
-    path = path_in(vault_path)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(marshal.dumps(record))
-    os.replace(tmp, path)
+def save(vault_path: str, record: Record) -> None:
+    write_atomic(path_in(vault_path), marshal.dumps(record))  # type: ignore[arg-type]  # str keys, plain values
 
 
-def same_subdir(record: dict[str, Any], subdir: str) -> bool:
+def same_subdir(record: Record, subdir: str) -> bool:
     """Whether the record's files were backed up under `subdir` (a record from before the
     subdir was kept in it: yes)."""
     return record.get("subdir", subdir) == subdir
 
 
-def entry_matches(entry: Any, sig: Signature) -> bool:
+def entry_matches(entry: Entry | None, sig: Signature) -> TypeGuard[Entry]:
     """True when the record's entry has this stat and was not read in the racy window."""
+    if entry is None:
+        return False
     try:
         return (
             (entry["size"], entry["mtime_ns"], entry["ino"]) == sig
@@ -75,11 +105,11 @@ def entry_matches(entry: Any, sig: Signature) -> bool:
         return False
 
 
-def make_entry(sig: Signature, blob: str, read_at_ns: int) -> dict[str, Any]:
+def make_entry(sig: Signature, blob: str, read_at_ns: int) -> Entry:
     return {"size": sig[0], "mtime_ns": sig[1], "ino": sig[2], "blob": blob, "read_at_ns": read_at_ns}
 
 
-def unchanged(record: dict[str, Any], present: dict[str, Signature]) -> bool:
+def unchanged(record: Record, present: dict[str, Signature]) -> bool:
     """True when every present file matches its entry and no entry's file has vanished."""
     files = record["files"]
     for rel, sig in present.items():
@@ -90,17 +120,10 @@ def unchanged(record: dict[str, Any], present: dict[str, Signature]) -> bool:
 
 def mark_checked(vault_path: str, when: str) -> None:
     """Record that a sync at `when` found nothing to back up (atomically)."""
-    path = os.path.join(vault_path, CHECKED_NAME)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, when.encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomic(os.path.join(vault_path, CHECKED_NAME), when.encode())
 
 
-def last_success(vault_path: str, record: dict[str, Any]) -> str | None:
+def last_success(vault_path: str, record: Record) -> str | None:
     """The last successful sync: one that committed or found everything backed up."""
     last = record.get("last_sync")
     if not last or record.get("last_error"):

@@ -19,6 +19,7 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 
 from memvault_hooks import dirs
 from memvault_hooks import sources
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.errors import MemvaultError
 
 if TYPE_CHECKING:
@@ -144,11 +145,7 @@ def allow(config: Mapping[str, Any]) -> str:
     """Record the current outside settings as allowed by this user; the record's path."""
     path = record_path(config["project"], config["config_file"])
     dirs.make_private_dir(os.path.dirname(path))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(_expected(config).encode("utf-8", "surrogateescape"))
-    os.replace(tmp, path)
+    write_atomic(path, _expected(config).encode("utf-8", "surrogateescape"))
     return path
 
 

@@ -40,7 +40,7 @@ def test_many_syncs_leave_the_objects_packed(project: Project) -> None:
     assert int(counts["packs"]) == 1 and int(counts["in-pack"]) > 0
     assert int(counts["count"]) < 4 * 12  # loose: only what came after the last repack
     record = state.load(str(project.vault))
-    assert record[packing.RECORD_KEY][0] < packing.LOOSE_BUDGET
+    assert record["unpacked"][0] < packing.LOOSE_BUDGET
     git(project.vault, "fsck", "--full", "--strict")
     for blob in versions:  # every version is still there, whole
         json.loads(git(project.vault, "cat-file", "blob", blob))
@@ -50,8 +50,8 @@ def test_accounting_repacks_only_past_the_budget(tmp_path: Path) -> None:
     record: dict[str, object] = {}
     assert packing.after_commit(str(tmp_path), record, [], ["rAgentShared/a/b.json"]) is False
     # commit + root + rAgentShared + rAgentShared/a trees
-    assert record[packing.RECORD_KEY] == [4 * packing.SMALL_OBJECT, 4]
+    assert record["unpacked"] == [4 * packing.SMALL_OBJECT, 4]
     git(tmp_path, "init", "-q")
-    record[packing.RECORD_KEY] = [packing.LOOSE_BUDGET, 10]
+    record["unpacked"] = [packing.LOOSE_BUDGET, 10]
     assert packing.after_commit(str(tmp_path), record, [], ["x.json"]) is True
-    assert record[packing.RECORD_KEY] == [0, 0]
+    assert record["unpacked"] == [0, 0]

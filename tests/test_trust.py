@@ -1,6 +1,7 @@
 """trust.py: which settings reach outside the project, the record `allow` keeps, the check."""
 from __future__ import annotations
 
+import marshal
 import os
 import stat
 from pathlib import Path
@@ -90,10 +91,16 @@ def test_a_hook_cache_written_before_the_rule_is_not_used(tmp_path: Path) -> Non
 
     root = tmp_path / "p"
     root.mkdir()
-    cfg = _cfg(root, "version: 1\nvault:\n  remote: /srv/a.git\n")
+    (root / ".memvault.yaml").write_text("version: 1\nvault:\n  remote: /srv/a.git\n")
+    cfg = config.load(str(root))
     fastpath.save_config(str(root), None, cfg)
     assert fastpath.cached_config(str(root), None) == cfg
     assert fastpath.not_allowed(cfg)
-    old = {k: v for k, v in cfg.items() if k != "outside"}  # as the previous release cached it
-    fastpath.save_config(str(root), None, old)
+    cache = fastpath._cache_file(fastpath._key(str(root), None))
+    assert cache is not None
+    with open(cache, "rb") as f:
+        cached = marshal.loads(f.read())
+    del cached["config"]["outside"]  # as the previous release cached it
+    with open(cache, "wb") as f:
+        f.write(marshal.dumps(cached))
     assert fastpath.cached_config(str(root), None) is None

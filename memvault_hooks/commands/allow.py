@@ -8,8 +8,23 @@ from memvault_hooks import config
 from memvault_hooks import trust
 
 
+HELP = ("show the settings of this project's config that reach outside it (a remote, log files, "
+        "folders elsewhere), and allow them for this user; needed again after any change to them")
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Nothing beyond `-C` and `--config`."""
+
+
 def run(args: argparse.Namespace) -> int:
-    cfg = config.from_args(args.directory, args.config, trusted=False).to_dict()
+    loaded = config.from_args(args.directory, args.config, trusted=False)
+    if loaded.presets:
+        from memvault_hooks import presets
+
+        for line in presets.outside_note(loaded.project, loaded.presets, loaded.source_dir, loaded.files):
+            print(line)
+    cfg = loaded.to_dict()
     where = cfg["config_file"] or "the built-in defaults"
     if not cfg["outside"]:
         print(f"memvault: {where} sets nothing that reaches outside {cfg['project']}: nothing to allow")

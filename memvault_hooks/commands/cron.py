@@ -19,6 +19,7 @@ import sys
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
 from memvault_hooks import dirs
+from memvault_hooks import options
 from memvault_hooks import processes
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
@@ -161,6 +162,28 @@ def remove(cfg: config.Config) -> bool:
         del lines[i]
     write_table("".join(lines))
     return True
+
+
+HELP = "manage this project's entry in the user's crontab"
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="cron_command", metavar="ACTION")
+    actions.required = True
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        action = actions.add_parser(name, help=help, description=help)
+        options.add_common(action)
+        return action
+
+    add("install", "add or update this project's crontab entry (idempotent; other lines untouched)").add_argument(
+        "--schedule", metavar="EXPR",
+        help="5-field cron expression: minute hour day-of-month month day-of-week, "
+             "e.g. '*/15 * * * *' (default: the config's schedule)")
+    add("remove", "remove this project's crontab entry")
+    add("status", "show this project's crontab entry: exit 0 when installed, 1 when not; "
+                  "warn when no cron daemon runs")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import re
 from memvault_hooks import config
 from memvault_hooks import filearg
 from memvault_hooks import filediff
+from memvault_hooks import options
 from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks import when
@@ -92,6 +93,17 @@ def point(flag: str, text: str | None) -> tuple[dt.datetime | None, str | None]:
             raise UsageError(f"{flag} {text!r} is neither a time nor a revision: {when.HELP}; "
                              "or give a rev as `memvault log` prints it") from None
         return None, text
+
+
+HELP = "what changed, key by key for JSON (default: the latest backup -> the live files)"
+EPILOG = options.WHEN_HELP + options.REV_HELP + "--from and --to take either: a WHEN, or a REV.\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", metavar="FILE", help="only this memory file (default: every one)")
+    parser.add_argument("--from", dest="from_", metavar="WHEN|REV",
+                        help="the old side: a time or a revision (default: the latest backup)")
+    parser.add_argument("--to", metavar="WHEN|REV", help="the new side: a time or a revision (default: the live files)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,12 +16,14 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers 
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
 from memvault_hooks import processes
+from memvault_hooks import triggers
+from memvault_hooks.config import Config
 
-if TYPE_CHECKING:  # argparse and typing cost milliseconds the no-change path does not spend
+if TYPE_CHECKING:  # argparse costs milliseconds the no-change path does not spend
     import argparse
-    from typing import Any
 
-STAGES = ("post-commit", "post-checkout", "post-merge", "post-rewrite")
+HELP = "what git hooks and pre-commit call: back up in the background, never fail git"
+EPILOG = None
 
 
 def detect_stage(stage: str | None) -> str:
@@ -58,14 +60,13 @@ def git_pid() -> int:
     return parent if os.environ.get("PRE_COMMIT") == "1" else 0
 
 
-def _load_config(directory: str | None, explicit: str | None) -> dict[str, Any]:
-    project = dirs.find_project(directory)
-    cached = fastpath.cached_config(project, explicit)
+def _load_config(directory: str | None, explicit: str | None) -> Config:
+    cached = fastpath.cached_config(dirs.find_project(directory), explicit)
     if cached is not None:
         return cached
     from memvault_hooks import config
 
-    return config.from_args(directory, explicit, trusted=False).to_dict()
+    return config.from_args(directory, explicit, trusted=False)
 
 
 def python() -> str:
@@ -74,13 +75,13 @@ def python() -> str:
     return os.path.abspath(sys.executable)
 
 
-def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_fd: int, after_pid: int) -> None:
+def _spawn_sync(config: Config, explicit: str | None, stage: str, lock_fd: int, after_pid: int) -> None:
     """Start `memvault sync` detached (own session, no terminal), holding the lock."""
-    argv = [python(), "-I", "-m", "memvault_hooks", "-C", config["project"]]
+    argv = [python(), "-I", "-m", "memvault_hooks", "-C", config.project]
     if explicit:
         argv += ["--config", os.path.abspath(explicit)]
     argv += ["sync", "--trigger", stage, "--quiet", "--lock-fd", str(lock_fd), "--after-pid", str(after_pid)]
-    error_log = config["error_log"]
+    error_log = config.error_log
     dirs.make_private_dir(os.path.dirname(error_log))
     os.set_inheritable(lock_fd, True)
     os.posix_spawn(argv[0], argv, os.environ, setsid=True, file_actions=[
@@ -90,7 +91,7 @@ def _spawn_sync(config: dict[str, Any], explicit: str | None, stage: str, lock_f
     ])
 
 
-def _not_allowed(config: dict[str, Any]) -> int:
+def _not_allowed(config: Config) -> int:
     """Nothing is done until the user allows the config: say so on stderr, once a hook.
 
     Exit 0, as always for a hook; under the pre-commit framework, which shows a hook's
@@ -98,14 +99,15 @@ def _not_allowed(config: dict[str, Any]) -> int:
     status never stops git)."""
     from memvault_hooks import trust
 
-    sys.stderr.write(f"memvault: backup skipped: {trust.message(config)}\n")
+    sys.stderr.write(f"memvault: backup skipped: {trust.message(config.to_dict())}\n")
     return 1 if os.environ.get("PRE_COMMIT") == "1" else 0
 
 
 def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
     stage = detect_stage(rest[0] if rest and not rest[0].startswith("-") else None)
-    if stage not in STAGES:
-        sys.stderr.write(f"memvault: error: unknown hook stage {stage!r}; expected one of {', '.join(STAGES)}\n")
+    if stage not in triggers.HOOK_STAGES:
+        sys.stderr.write(f"memvault: error: unknown hook stage {stage!r}; "
+                         f"expected one of {', '.join(triggers.HOOK_STAGES)}\n")
         return 2
     try:
         config = _load_config(directory, explicit)
@@ -115,7 +117,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
             return 0
         from memvault_hooks import file_lock
 
-        vault_path = config["vault_path"]
+        vault_path = config.vault_path
         after_pid = git_pid()
         file_lock.mark_pending(vault_path, stage, after_pid or None)
         fd = file_lock.try_acquire(vault_path)
@@ -126,6 +128,16 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int:
     except Exception as exc:  # a hook never fails the user's git command
         sys.stderr.write(f"memvault: backup skipped: {exc}\n")
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    import argparse  # not at the top: the no-change path answers without it
+
+    parser.add_argument("stage", nargs="?", metavar="STAGE",
+                        help="the git hook name: post-commit, post-checkout, post-merge or post-rewrite "
+                             "(detected under pre-commit, which passes none)")
+    parser.add_argument("hook_args", nargs=argparse.REMAINDER, metavar="GIT-HOOK-ARGS",
+                        help="the git hook's own arguments (passed through, unused)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ version: 1
 source_dir: .                 # where memory files live; relative to the project, or absolute / ~
 files:                        # names or glob patterns (**, *) relative to source_dir
 {files}
+presets: [{presets}]{presets_comment}
 vault:
 {vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
   remote: {remote}{remote_comment}
@@ -41,7 +42,7 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid YAML scalar
 
 
-def render(vault: str | None, remote: str | None) -> str:
+def render(vault: str | None, remote: str | None, presets: list[str] | None = None) -> str:
     files = "\n".join(f"  - {name}" for name in config.DEFAULT_FILES)
     if vault:
         vault_path = f"  path: {_yaml_str(vault)}\n"
@@ -49,6 +50,9 @@ def render(vault: str | None, remote: str | None) -> str:
         vault_path = "  # path: <default: a per-project folder under the user's data dir>\n"
     return TEMPLATE.format(
         files=files,
+        presets=", ".join(presets or []),
+        presets_comment=("  " if presets else "                   ") + "# agents whose memory files are backed up too "
+                        "(claude-code, cursor, cline, ...)",
         vault_path=vault_path,
         remote=_yaml_str(remote) if remote else "null",
         remote_comment="" if remote else "                # URL of the vault's remote; null = local only",
@@ -61,6 +65,7 @@ NEXT_STEPS = (
     "  memvault install-hooks        back up after each commit, checkout, merge and rewrite (plain git hooks);",
     "                                or, with pre-commit, add the memvault-sync hook to .pre-commit-config.yaml",
     "  memvault cron install         back up between commits too, on the config's schedule ({schedule})",
+    "  memvault watch                back up within seconds of each change (stays in the foreground)",
 )
 
 
@@ -73,6 +78,10 @@ def plan(cfg: config.Config) -> list[str]:
         lines += [f"  {rel}" for rel in found]
     else:
         lines = [f"memvault: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}"]
+    if cfg.presets:
+        from memvault_hooks import presets
+
+        lines += presets.outside_note(cfg.project, cfg.presets, cfg.source_dir, cfg.files)
     return lines + [step.format(schedule=cfg.schedule) for step in NEXT_STEPS]
 
 
@@ -84,6 +93,17 @@ def _warn_credentials(remote: str, target: str) -> None:
         print(f"memvault: warning: the --remote URL holds a credential, and {target} (usually committed) "
               "now holds it too: remove it from the URL there and use an ssh key or a git credential "
               "helper, or keep the file out of git", file=sys.stderr)
+
+
+HELP = "write .memvault.yaml if absent; create or clone the vault; list the files it will back up"
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vault", metavar="PATH",
+                        help="where the vault lives (default: a per-project folder under the user's data dir)")
+    parser.add_argument("--remote", metavar="URL",
+                        help="the vault's remote (a git URL); an existing vault there is cloned")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,9 +120,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"memvault: {flag} is ignored because {target} exists: set `{key}: {value}` in it{then}")
     else:
         vault = os.path.abspath(os.path.expanduser(args.vault)) if args.vault else None
+        from memvault_hooks import presets
+
+        found = presets.detect(project)
         with open(target, "x", encoding="utf-8") as f:
-            f.write(render(vault, args.remote))
-        print(f"memvault: wrote {target}")
+            f.write(render(vault, args.remote, found))
+        print(f"memvault: wrote {target}" + (f" with the presets {', '.join(found)} (found their files)" if found else ""))
         wrote = True
         if args.remote is not None:
             _warn_credentials(args.remote, target)

@@ -16,6 +16,8 @@ import sys
 from memvault_hooks import dirs
 from memvault_hooks import gitenv
 from memvault_hooks import hook_scripts
+from memvault_hooks import triggers
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 
@@ -61,9 +63,9 @@ def hook_kinds(project: str) -> dict[str, str]:
     try:
         folder = hooks_dir(project)
     except MemvaultError:
-        return {stage: "absent" for stage in hook_scripts.STAGES}
+        return {stage: "absent" for stage in triggers.HOOK_STAGES}
     kinds = {}
-    for stage in hook_scripts.STAGES:
+    for stage in triggers.HOOK_STAGES:
         text = _read(os.path.join(folder, stage))
         if text is None:
             kinds[stage] = "absent"
@@ -87,18 +89,10 @@ def installed(project: str) -> bool:
     return False
 
 
-def _write_script(path: str, text: str) -> None:
-    tmp = f"{path}.memvault-{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
-
-
 def install(project: str, config_file: str | None = None) -> list[str]:
     """Install (or refresh) the four hooks; returns what was done, one line a stage."""
     folder = hooks_dir(project)
-    paths = {stage: os.path.join(folder, stage) for stage in hook_scripts.STAGES}
+    paths = {stage: os.path.join(folder, stage) for stage in triggers.HOOK_STAGES}
     current = {stage: _read(path) for stage, path in paths.items()}
     by_pre_commit = [stage for stage, text in current.items() if text and hook_scripts.is_pre_commit(text)]
     if by_pre_commit:
@@ -124,7 +118,7 @@ def install(project: str, config_file: str | None = None) -> list[str]:
                         f"({stage}{hook_scripts.PREVIOUS_SUFFIX})")
         else:
             done.append(f"{stage}: {'updated' if text is not None else 'installed'}")
-        _write_script(path, script)
+        write_atomic(path, script.encode(), 0o755)
     return done
 
 
@@ -132,7 +126,7 @@ def uninstall(project: str) -> list[str]:
     """Remove our hooks, putting back the ones they kept."""
     folder = hooks_dir(project)
     done = []
-    for stage in hook_scripts.STAGES:
+    for stage in triggers.HOOK_STAGES:
         path = os.path.join(folder, stage)
         previous = path + hook_scripts.PREVIOUS_SUFFIX
         text = _read(path)
@@ -169,6 +163,15 @@ GLOBAL_WARNING = (
     "these hooks, so a memvault backup starts in each of them on commit, checkout and merge "
     "(each project's settings that reach outside it still wait for `memvault allow`). "
     "To limit them to this project: git config --local core.hooksPath .git/hooks, then run this again")
+
+
+HELP = ("install plain git hooks into the project (respecting core.hooksPath), "
+        "keeping and still running any hook already there")
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--uninstall", action="store_true", help="remove them, putting back what was there")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -31,6 +31,16 @@ def render(versions: list[Version], painter: Painter) -> list[str]:
     return lines
 
 
+HELP = "vault history, newest first"
+EPILOG = "FILE is a memory file's path relative to source_dir."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", metavar="FILE", help="only the versions that changed this memory file")
+    parser.add_argument("-n", type=int, metavar="N", dest="n", help="show at most N versions")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.n is not None and args.n < 0:
         raise UsageError(f"-n {args.n}: give a number of versions, 0 or more")

@@ -15,6 +15,7 @@ import shutil
 from memvault_hooks import clone
 from memvault_hooks import config
 from memvault_hooks import logs
+from memvault_hooks import options
 from memvault_hooks import urls
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
@@ -45,6 +46,15 @@ def _prepare_place(path: str, url: str) -> bool:
             f"vault.path {path} exists and is not a vault (it is {'a folder with other files' if os.path.isdir(path) else 'a file'}); "
             "move it away or set vault.path in .memvault.yaml to another folder")
     return False
+
+
+HELP = "fresh machine: clone the vault and restore every file"
+EPILOG = options.WHEN_HELP
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="from_", metavar="URL", required=True, help="the vault's remote to clone")
+    parser.add_argument("--at", metavar="WHEN", help="restore the version at WHEN (see below; default: the latest)")
 
 
 def run(args: argparse.Namespace) -> int:

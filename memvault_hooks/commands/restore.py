@@ -5,8 +5,24 @@ import argparse
 
 from memvault_hooks import config
 from memvault_hooks import filearg
+from memvault_hooks import options
 from memvault_hooks.restorer import Restore
 from memvault_hooks.versionarg import Choice
+
+
+HELP = "put memory files back as they were (the live content is backed up first)"
+EPILOG = options.WHEN_HELP + options.REV_HELP
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="*", metavar="FILE", help="the memory files to restore (default: every one)")
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--at", metavar="WHEN", help="the version at WHEN (see below; default: the latest backup)")
+    g.add_argument("--rev", metavar="REV", help="the version REV (see below)")
+    g.add_argument("--source-commit", metavar="SHA",
+                   help="the first backup made at this project commit (full or abbreviated)")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be written, write nothing")
+    parser.add_argument("--to", metavar="DIR", help="write into DIR instead of over the live files")
 
 
 def run(args: argparse.Namespace) -> int:

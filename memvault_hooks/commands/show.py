@@ -6,10 +6,22 @@ import sys
 
 from memvault_hooks import config
 from memvault_hooks import filearg
+from memvault_hooks import options
 from memvault_hooks import when
 from memvault_hooks.history import History
 from memvault_hooks.history import NoVersion
 from memvault_hooks.versionarg import Choice
+
+
+HELP = "a file's content at a point in time (default: the latest backup)"
+EPILOG = options.WHEN_HELP + options.REV_HELP
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="the memory file, relative to source_dir")
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--at", metavar="WHEN", help="the version at WHEN (see below)")
+    g.add_argument("--rev", metavar="REV", help="the version REV (see below)")
 
 
 def run(args: argparse.Namespace) -> int:

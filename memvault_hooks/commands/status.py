@@ -21,7 +21,7 @@ from memvault_hooks.pathquote import quote
 from memvault_hooks.term import Painter
 
 
-def changed_paths(cfg: config.Config, record: dict[str, Any]) -> list[str]:
+def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
     """Present memory files whose content differs from the vault's tip."""
     vault = backup.vault_of(cfg)
     tip = vault.blobs() if vault.exists() else {}
@@ -146,6 +146,14 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     if report["behind"]:
         lines.append(painter.yellow(f"note: {behind.advice(report['behind'])}"))
     return lines
+
+
+HELP = "last sync, what changed since, pending pushes, hooks and cron, last error, warnings"
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
 def run(args: argparse.Namespace) -> int:

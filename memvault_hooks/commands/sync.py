@@ -5,91 +5,81 @@ import os
 import sys
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks import fastpath
 from memvault_hooks import triggers
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # argparse costs milliseconds the no-change path does not spend
     import argparse
 
-    from memvault_hooks import config
-    from memvault_hooks.sources import Scan
+HELP = "one backup now"
+EPILOG = None
 
 
-class Options:
-    """`sync`'s options, as argparse would give them to `run`."""
+def _trigger(value: str) -> str:
+    if not triggers.valid(value):
+        import argparse
 
-    def __init__(self, directory: str | None, config: str | None) -> None:
-        self.directory = directory
-        self.config = config
-        self.trigger = "manual"
-        self.quiet = False
-        self.keep_local = False
-        self.lock_fd: int | None = None
-        self.after_pid: int | None = None
+        raise argparse.ArgumentTypeError(f"{value!r} is not a trigger name: use letters, digits, '.', '_' or '-'")
+    return value
 
 
-def _options(directory: str | None, explicit: str | None, rest: list[str]) -> Options | None:
-    """The options of a well-formed command line, or None (argparse then says what is wrong)."""
-    options = Options(directory, explicit)
-    i = 0
-    while i < len(rest):
-        flag = rest[i]
-        value = rest[i + 1] if i + 1 < len(rest) else ""
-        if flag in ("--quiet", "--keep-local"):
-            setattr(options, flag[2:].replace("-", "_"), True)
-            i += 1
-            continue
-        if flag == "--trigger" and triggers.valid(value) and not value.startswith("-"):
-            options.trigger = value
-        elif flag in ("--lock-fd", "--after-pid") and value.isdigit():
-            setattr(options, flag[2:].replace("-", "_"), int(value))
-        else:
-            return None
-        i += 2
-    return options
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    import argparse  # not at the top: the no-change path answers without it
+
+    parser.add_argument("--trigger", default="manual", metavar="NAME", type=_trigger,
+                        help="recorded as Memvault-Trigger (letters, digits, '.', '_', '-'; default: manual)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print nothing unless something fails, and log nothing when nothing changed")
+    parser.add_argument("--keep-local", action="store_true",
+                        help="back up files that are behind the vault (an older version it holds) as the newest anyway")
+    parser.add_argument("--lock-fd", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--after-pid", type=int, help=argparse.SUPPRESS)
+
+
+def _plain(rest: list[str]) -> tuple[str, bool] | None:
+    """(trigger, quiet) of `sync [--trigger NAME] [--quiet]`, the forms cron and people use;
+    None for anything else, which argparse reads."""
+    words = list(rest)
+    quiet = "--quiet" in words
+    if quiet:
+        words.remove("--quiet")
+    if not words:
+        return "manual", quiet
+    if len(words) == 2 and words[0] == "--trigger" and triggers.valid(words[1]) and not words[1].startswith("-"):
+        return words[1], quiet
+    return None
 
 
 def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | None:
-    """Exit 0 from stat alone when nothing changed, else sync without argparse (whose
-    import and parser tree cost more than a small sync); None to take the full path."""
-    options = _options(directory, explicit, rest)
-    if options is None:
+    """Exit 0 from stat alone when nothing changed; None to parse the command line and `run`."""
+    plain = _plain(rest)
+    if plain is None:
         return None
-    config = fastpath.cached_config(dirs.find_project(directory), explicit)
-    if config is None:
+    trigger, quiet = plain
+    cfg = fastpath.cached_config(dirs.find_project(directory), explicit)
+    if cfg is None:
         return None  # the configuration is read, validated and cached on the full path
-    if fastpath.not_allowed(config):
+    if fastpath.not_allowed(cfg):
         return None  # the full path says what waits for `memvault allow`, exit 2
-    seen = fastpath.look(config, complete=True) if options.lock_fd is None and not options.keep_local else None
-    if seen is not None and seen.unchanged:
-        fastpath.record_no_change(config, options.trigger, options.quiet)
-        if not options.quiet:
-            if not fastpath.tracks_files(config):
-                return None  # no memory file at all: the full path says what was looked for
-            print("memvault: nothing to back up")
-        return 0
-    from memvault_hooks.errors import guarded
-
-    return guarded(lambda: run(options, seen.scan if seen is not None else None))
+    if not fastpath.nothing_changed(cfg):
+        return None
+    fastpath.record_no_change(cfg, trigger, quiet)
+    if not quiet:
+        if not fastpath.tracks_files(cfg):
+            return None  # no memory file at all: the full path says what was looked for
+        print("memvault: nothing to back up")
+    return 0
 
 
-def _config(args: argparse.Namespace | Options) -> config.Config:
-    """The configuration the hook's cache holds (validated when it was written, trusted
-    while the file is unchanged: no YAML parser to import), else the file itself."""
-    from memvault_hooks import config
-
+def _config(args: argparse.Namespace) -> config.Config:
+    """The configuration the hook's cache holds, else the file itself."""
     cached = fastpath.cached_config(dirs.find_project(args.directory), args.config)
-    if cached is not None:
-        try:
-            return config.Config.from_dict(cached)
-        except TypeError:
-            pass  # a cache written by another version of memvault
-    return config.from_args(args.directory, args.config)
+    return cached if cached is not None else config.from_args(args.directory, args.config)
 
 
-def run(args: argparse.Namespace | Options, scan: Scan | None = None) -> int:
-    """`scan`: the memory files as the no-change check just saw them (the sync goes on from there)."""
+def run(args: argparse.Namespace) -> int:
     from memvault_hooks import backup
     from memvault_hooks import file_lock
     from memvault_hooks import vaultmark
@@ -115,7 +105,7 @@ def run(args: argparse.Namespace | Options, scan: Scan | None = None) -> int:
         with Progress("sync", enabled=not args.quiet) as shown:
             # run_locked waits for --after-pid and names the run (a hook's pending marker may rename it).
             result = backup.run_locked(cfg, args.trigger, args.lock_fd, shown, keep_local=args.keep_local,
-                                       quiet=args.quiet, after_pid=args.after_pid, scan=scan)
+                                       quiet=args.quiet, after_pid=args.after_pid)
     except vaultmark.NotAVault:
         raise  # nothing is recorded in a place that is not ours (the error goes to stderr)
     except file_lock.LockTimeout as exc:

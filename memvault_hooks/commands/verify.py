@@ -12,8 +12,6 @@ Checks, each a row {name, ok, detail}; exit 1 when any fails:
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
 import tempfile
@@ -24,6 +22,7 @@ from memvault_hooks import config
 from memvault_hooks import file_lock
 from memvault_hooks import formats
 from memvault_hooks import logs
+from memvault_hooks import remote
 from memvault_hooks import safe_open
 from memvault_hooks import sources
 from memvault_hooks.blobs import blob_id
@@ -31,7 +30,6 @@ from memvault_hooks.config import Config
 from memvault_hooks.gitenv import run_git
 from memvault_hooks.history import History
 from memvault_hooks.history import Version
-from memvault_hooks.restorer import write_atomic
 from memvault_hooks.term import Painter
 
 Row = dict[str, Any]
@@ -112,18 +110,11 @@ def check_remote(cfg: Config) -> Row | None:
     """With `vault.remote` set: do the local and remote tips agree? (`remote.check_tips`)."""
     if not cfg.remote:
         return None
-    # --- remote check: memvault_hooks/remote.py provides check_tips(cfg) -> (ok, detail) ---
-    if importlib.util.find_spec("memvault_hooks.remote") is None:
-        return _row("remote", True, f"not checked: this memvault has no remote support yet ({cfg.remote})")
-    remote = importlib.import_module("memvault_hooks.remote")
-    check = getattr(remote, "check_tips", None)
-    if check is None:
-        return _row("remote", True, f"not checked: this memvault has no remote tip check yet ({cfg.remote})")
     try:
-        ok, detail = check(cfg)
+        ok, detail = remote.check_tips(cfg)
     except Exception as exc:
         return _row("remote", False, f"{cfg.remote}: {exc}")
-    return _row("remote", bool(ok), str(detail))
+    return _row("remote", ok, detail)
 
 
 def collect(cfg: Config) -> list[Row]:
@@ -149,6 +140,14 @@ def collect(cfg: Config) -> list[Row]:
     if remote_row is not None:
         rows.append(remote_row)
     return rows
+
+
+HELP = "prove the backup is whole and restorable (exit 1 when any check fails)"
+EPILOG = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
 def run(args: argparse.Namespace) -> int:

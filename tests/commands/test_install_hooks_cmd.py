@@ -19,9 +19,10 @@ from trigger_support import trailers
 from trigger_support import user_state
 
 from memvault_hooks import hook_scripts
+from memvault_hooks import triggers
 from memvault_hooks.commands import install_hooks
 
-STAGES = hook_scripts.STAGES
+STAGES = triggers.HOOK_STAGES
 REPO = Path(__file__).resolve().parents[2]
 
 
