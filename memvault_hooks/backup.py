@@ -260,7 +260,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                progress: Progress | None = None, keep_local: bool = False, quiet: bool = False,
-               after_pid: int | None = None, scan: sources.Scan | None = None) -> Result:
+               after_pid: int | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more. The
     last sync pushes, once, before it lets the lock go.
@@ -270,16 +270,8 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
     hook sees tracked memory files with their unstaged edits stashed away, and the live
     content is back only when that command returns. Its trigger is `trigger`, except on a
     lock a hook handed over and on every later round: then the latest marker's
-    (`commit --amend` fires post-commit then post-rewrite: it is a rewrite).
-
-    `scan` is what the caller just found (the no-change check's look at the files): used
-    by the first sync when the lock was free and nothing pending or waited for since."""
-    fd = lock_fd
-    if fd is None:
-        fd = file_lock.try_acquire(cfg.vault_path)
-        if fd is None:
-            scan = None  # another run was syncing: look again once it is done
-            fd = file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
+    (`commit --amend` fires post-commit then post-rewrite: it is a rewrite)."""
+    fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
     total = Result()
     first = True
     while True:
@@ -293,8 +285,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                 pending = file_lock.take_pending(cfg.vault_path) or pending  # the latest hook names the run
             name = pending[0] if pending is not None and (lock_fd is not None or not first) else trigger
             run = _Run(cfg, name, quiet)
-            run.commit(progress=progress, keep_local=keep_local and first,
-                       scan=scan if first and pending is None and not waited else None)
+            run.commit(progress=progress, keep_local=keep_local and first)
             again = os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME))
             if not again:
                 run.push()  # a round to come pushes instead (or the run that holds the lock then)
