@@ -12,6 +12,7 @@ from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks import file_lock
 from memvault_hooks import logs
+from memvault_hooks import remote
 from memvault_hooks import sources
 from memvault_hooks import state
 from memvault_hooks.errors import MemvaultError
@@ -156,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
                 logs.error(cfg.error_log, f"init: {exc}")
         vault_obj = backup.ensure_vault(cfg)
         if cfg.remote:
-            backup.set_remote(vault_obj, cfg.remote)
+            remote.ensure_origin(vault_obj, remote.remote_url(cfg))
         if cloned:
             late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
             if late:
