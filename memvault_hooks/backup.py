@@ -96,7 +96,8 @@ class _Run:
         started = time.time()
         files = self.record["files"]
         if scan is None:
-            hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir)
+            hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir,
+                                  remote=state.remote_id(cfg.remote))
             # With the folders unchanged the cache names the same files a walk would find.
             scan = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
         self.present, self.expansion = scan
@@ -191,7 +192,8 @@ class _Run:
         state.save(self.vault.path, record)
         if self.expansion is not None:
             statcache.save(self.vault.path, self.cfg.source_dir, self.cfg.files, self.present, self.expansion, record,
-                           statcache.record_sig(self.vault.path), self.cfg.subdir)
+                           statcache.record_sig(self.vault.path), self.cfg.subdir,
+                           state.remote_id(self.cfg.remote))
         _log(self.cfg, self.trigger, result, self.quiet)
         return result
 

@@ -157,12 +157,16 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
     """Push the branch to `vault.remote` when backups wait; integrate and retry when
     another machine pushed first. Updates `push_pending` (and `last_commit` when the
     tip moved) in `record`; returns the reason the backups still wait, or None."""
+    rid = state.remote_id(cfg.remote)
     if not cfg.remote or vault.head() is None:
         record["push_pending"] = 0
+        record["remote"] = ""
         return None
-    waiting = backlog(vault)
+    # A remote set or changed since the last push has yet to receive the whole branch.
+    waiting = backlog(vault) if state.same_remote(record, rid) else _count(vault, vault.head() or "")
     if waiting == 0:
         record["push_pending"] = 0
+        record["remote"] = rid
         return None
     url = remote_url(cfg)
     clock = _Clock(cfg.timeout)
@@ -180,6 +184,7 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
                 record["last_commit"] = target
             if pushed:
                 record["push_pending"] = 0
+                record["remote"] = rid
                 record["last_push"] = logs.utc_now()
                 logs.log(cfg.log_file, f"push ok {waiting} backup(s) to {url} as {target[:12]}")
                 return None

@@ -572,3 +572,27 @@ def test_sync_once_commits_and_the_caller_pushes(tmp_path: Path) -> None:
     reflog = git(a.vault, "reflog", "show", "--format=%gs", f"refs/remotes/origin/{cfg.branch}").split("\n")
     assert len(reflog) == pushes_before + 1  # one push for the run
     assert file_lock.read_pending(cfg.vault_path) is None
+
+
+def test_a_remote_added_to_a_vault_with_backups_gets_them_at_the_next_sync(tmp_path: Path) -> None:
+    """Backups made before `vault.remote` was set are pushed by the next sync, changed or not
+    (a newcomer's dead end: "nothing to back up", push pending 0, verify FAIL)."""
+    project = machine(tmp_path, "a", None)
+    assert project.sync().returncode == 0
+    project.write("memory.json", json.dumps({"second": True}))
+    assert project.sync().returncode == 0
+    local_tip = git(project.vault, "rev-parse", "HEAD").strip()
+    bare = bare_remote(tmp_path)
+    set_remote(project, bare)
+    proc = project.sync()  # nothing changed in the memory files
+    assert proc.returncode == 0, proc.stderr
+    assert git(bare, "rev-parse", "main").strip() == local_tip
+    assert status(project)["push_pending"] == 0
+    assert project.run("verify").returncode == 0
+    # and through the hook's no-change path, for a remote that changes once more
+    other = bare_remote(tmp_path, "other.git")
+    set_remote(project, other)
+    proc = project.run("hook", "post-commit")
+    assert proc.returncode == 0, proc.stderr
+    wait_idle(project.vault)
+    assert git(other, "rev-parse", "main").strip() == local_tip
