@@ -36,6 +36,7 @@ _TOP_KEYS = {
     "log_file": (str, type(None)),
     "error_log": (str, type(None)),
     "mirror_deletions": bool,
+    "presets": list,
 }
 _VAULT_KEYS = {
     "path": (str, type(None)),
@@ -53,7 +54,7 @@ class Config:
     (inspect, ast, ...) would cost a sync more than its own work on a few files."""
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
-                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "outside")
+                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "outside")
     project: str
     config_file: str | None
     source_dir: str
@@ -67,6 +68,7 @@ class Config:
     log_file: str
     error_log: str
     mirror_deletions: bool
+    presets: tuple[str, ...]   # preset names; their patterns inside the project are in `files`
     outside: tuple[tuple[str, str, str], ...]  # the settings that wait for `memvault allow` (trust.py)
 
     def __init__(self, **values: Any) -> None:
@@ -95,6 +97,7 @@ class Config:
     def from_dict(cls, data: Mapping[str, Any]) -> Config:
         values = dict(data)
         values["files"] = tuple(values["files"])
+        values["presets"] = tuple(values["presets"])
         values["outside"] = tuple(tuple(setting) for setting in values["outside"])
         return cls(**values)
 
@@ -201,6 +204,33 @@ def check_remote(where: str, project: str, remote: str) -> None:
                           "give a URL, or a folder outside the project such as ~/vault-remote.git")
 
 
+def _with_presets(where: str, project: str, source_dir: str, files: list[str], names: list[Any]) -> list[str]:
+    """`files` and the patterns the presets `names` add inside the project (SPEC "Presets
+    and sources"), relative to source_dir. Their places outside the project are not read here."""
+    if not names:
+        return files
+    from memvault_hooks.memory import presets
+
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise ConfigError(where, f"presets[{i}]", f"is {_type_name(name)} ({name!r})",
+                              f"give a preset name: {', '.join(presets.NAMES)}")
+        if name not in presets.PRESETS:
+            raise ConfigError(where, f"presets[{i}]", f"{name!r} is not a preset",
+                              f"use one of: {', '.join(presets.NAMES)}")
+    added = [p for name in names for p in presets.PRESETS[name].patterns]
+    if not added:
+        return files
+    real_source, real_project = os.path.realpath(source_dir), os.path.realpath(project)
+    if not sources.inside(real_project, real_source):
+        raise ConfigError(where, "presets", f"the presets' files live in the project {project}, "
+                          f"which is not inside source_dir {source_dir}",
+                          "set `source_dir: .`, or list those files under `files` with their own source_dir")
+    prefix = os.path.relpath(real_project, real_source).replace(os.sep, "/")
+    prefix = "" if prefix == "." else prefix + "/"
+    return list(dict.fromkeys([*files, *(prefix + p for p in added)]))
+
+
 def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Config:
     where = config_file or "(built-in defaults)"
     _check_keys(where, "", raw, _TOP_KEYS)
@@ -219,6 +249,9 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
             raise ConfigError(where, f"files[{i}]", f"is {_type_name(entry)} ({entry!r})",
                               "make it a file name or glob pattern in quotes")
         _check_relative(where, f"files[{i}]", entry, "a file name or glob pattern")
+
+    names = raw.get("presets") or []
+    files = _with_presets(where, project, source_dir, files, names)
 
     vault = raw.get("vault") or {}
     _check_keys(where, "vault.", vault, _VAULT_KEYS)
@@ -280,6 +313,7 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         log_file=log_file,
         error_log=error_log,
         mirror_deletions=raw.get("mirror_deletions", False),
+        presets=tuple(names),
         outside=outside,
     )
 

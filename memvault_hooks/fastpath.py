@@ -67,7 +67,7 @@ def cached_config(project: str, explicit: str | None) -> Config | None:
         config_file = _expected_config_file(project, explicit)
         if config_file != cached["config"]["config_file"] or _config_sig(config_file) != cached["sig"]:
             return None
-        # TypeError: written by another release (one before the trust rule has no `outside`)
+        # TypeError: written by another release (one before the trust rule has no `outside`, before presets no `presets`)
         return Config.from_dict(cached["config"])
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
@@ -106,7 +106,8 @@ def nothing_changed(config: Config) -> bool:
     if not os.path.isdir(os.path.join(vault_path, ".git")):
         return False
     subdir = config.subdir
-    hit = statcache.check(vault_path, config.source_dir, config.files, stop_at_change=True, subdir=subdir)
+    rid = state.remote_id(config.remote)
+    hit = statcache.check(vault_path, config.source_dir, config.files, stop_at_change=True, subdir=subdir, remote=rid)
     if hit is not None:
         return hit[2]  # the cache is current: it knows whether any file changed
     record_sig = statcache.record_sig(vault_path)
@@ -115,10 +116,12 @@ def nothing_changed(config: Config) -> bool:
         return False  # the last run failed or left pushes waiting: try again whenever asked
     if not state.same_subdir(record, subdir):
         return False  # `vault.subdir` changed: every file goes there again
+    if not state.same_remote(record, rid):
+        return False  # `vault.remote` set or changed: the branch goes there, changed or not
     present, expansion = sources.scan(config.source_dir, config.files)
     if not state.unchanged(record, present):
         return False
-    statcache.save(vault_path, config.source_dir, config.files, present, expansion, record, record_sig, subdir)
+    statcache.save(vault_path, config.source_dir, config.files, present, expansion, record, record_sig, subdir, rid)
     return True
 
 

@@ -55,6 +55,26 @@ def is_url(value: str) -> bool:
     return "://" in value or ":" in value.split("/")[0]
 
 
+def resolve(value: str, base: str | None = None) -> str:
+    """A remote as git gets it: a URL or scp-like `host:path` as it is, a local path made
+    absolute (a relative one is read from `base`, the project; else the working folder)."""
+    if not value or is_url(value) or os.path.isabs(value):
+        return value
+    return os.path.normpath(os.path.join(base or os.getcwd(), os.path.expanduser(value)))
+
+
+def same(a: str, b: str, base: str | None = None) -> bool:
+    """Whether two remotes name the same repository: an existing local one by its real
+    path, any other without a trailing `/` or `.git`."""
+    def key(value: str) -> str:
+        value = resolve(value, base)
+        if not is_url(value) and os.path.exists(value):
+            return os.path.realpath(value)
+        return value.rstrip("/").removesuffix(".git").rstrip("/")
+
+    return key(a) == key(b)
+
+
 def local_path(value: str, project: str) -> str | None:
     """The folder a remote names on this machine (a relative path is read from the project,
     `file://` URLs too), or None when it names a network location."""
@@ -65,4 +85,4 @@ def local_path(value: str, project: str) -> str | None:
         return os.path.normpath(unquote(rest[rest.index("/"):] if "/" in rest else "/"))
     if is_url(value):
         return None
-    return os.path.normpath(os.path.join(project, os.path.expanduser(value)))
+    return os.path.normpath(resolve(value, project))

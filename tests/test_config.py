@@ -34,6 +34,11 @@ def _error(project: Project, text: str) -> tuple[int, str]:
     ("version: 1\nschedule: '*/15 * *'\n", "schedule", "cron"),
     ("version: 1\nmirror_deletions: 'yes'\n", "mirror_deletions", "true or false"),
     ("- just\n- a list\n", "(top level)", "mapping"),
+    ("version: 1\npresets: [claude-code, nope]\n", "presets[1]",
+     "'nope' is not a preset. Fix: use one of: claude-code, mcp-memory, cline, cursor, copilot, gemini, codex, windsurf"),
+    ("version: 1\npresets: cursor\n", "presets", "a list"),
+    ("version: 1\npresets: [{name: cursor}]\n", "presets[0]", "preset name"),
+    ("version: 1\nsource_dir: agent\npresets: [cursor]\n", "presets", "not inside source_dir"),
     ("version: 1\nvault:\n  timeout: soon\n", "vault.timeout", "Fix: make it a number\n"),
 ])
 def test_config_mistakes_exit_2_naming_file_and_key(project: Project, text: str, key: str, words: str) -> None:
@@ -120,3 +125,13 @@ def test_find_project_walks_up_to_git_top_level(project: Project) -> None:
         assert dirs.find_project(str(sub)) == str(sub)
     finally:
         os.chdir(old)
+
+
+def test_presets_patterns_are_relative_to_the_project_inside_a_wider_source_dir(project: Project,
+                                                                               isolated_home: Path) -> None:
+    project.write(".cursor/rules/a.mdc", "rule\n")
+    project.config(f"version: 1\nsource_dir: ..\nfiles: [nothing.json]\npresets: [cursor]\n"
+                   f"vault:\n  path: {isolated_home / 'vault'}\n")
+    proc = project.sync()
+    assert proc.returncode == 0, proc.stderr
+    assert (isolated_home / "vault" / "rAgentShared" / "project" / ".cursor" / "rules" / "a.mdc").read_text() == "rule\n"

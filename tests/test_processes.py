@@ -30,7 +30,7 @@ def test_pending_marker_names_the_git_command(tmp_path: Path) -> None:
     file_lock.mark_pending(vault, "post-commit", 1234)
     file_lock.mark_pending(vault, "post-rewrite", 4321)
     assert file_lock.read_pending(vault) == ("post-rewrite", 4321)
-    assert file_lock.take_pending(vault) == "post-rewrite"
+    assert file_lock.take_pending(vault) == ("post-rewrite", 4321)
     assert file_lock.take_pending(vault) is None
     file_lock.mark_pending(vault, "cron")
     assert file_lock.read_pending(vault) == ("cron", None)

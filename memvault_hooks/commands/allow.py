@@ -18,7 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = config.from_args(args.directory, args.config, trusted=False).to_dict()
+    loaded = config.from_args(args.directory, args.config, trusted=False)
+    if loaded.presets:
+        from memvault_hooks.memory import presets
+
+        for line in presets.outside_note(loaded.project, loaded.presets, loaded.source_dir, loaded.files):
+            print(line)
+    cfg = loaded.to_dict()
     where = cfg["config_file"] or "the built-in defaults"
     if not cfg["outside"]:
         print(f"memvault: {where} sets nothing that reaches outside {cfg['project']}: nothing to allow")

@@ -12,6 +12,7 @@ from memvault_hooks import config
 from memvault_hooks import dirs
 from memvault_hooks.vault import file_lock
 from memvault_hooks.ui import logs
+from memvault_hooks.vault import remote
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.errors import MemvaultError
@@ -23,6 +24,7 @@ version: 1
 source_dir: .                 # where memory files live; relative to the project, or absolute / ~
 files:                        # names or glob patterns (**, *) relative to source_dir
 {files}
+presets: [{presets}]{presets_comment}
 vault:
 {vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
   remote: {remote}{remote_comment}
@@ -40,7 +42,7 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid YAML scalar
 
 
-def render(vault: str | None, remote: str | None) -> str:
+def render(vault: str | None, remote: str | None, presets: list[str] | None = None) -> str:
     files = "\n".join(f"  - {name}" for name in config.DEFAULT_FILES)
     if vault:
         vault_path = f"  path: {_yaml_str(vault)}\n"
@@ -48,6 +50,9 @@ def render(vault: str | None, remote: str | None) -> str:
         vault_path = "  # path: <default: a per-project folder under the user's data dir>\n"
     return TEMPLATE.format(
         files=files,
+        presets=", ".join(presets or []),
+        presets_comment=("  " if presets else "                   ") + "# agents whose memory files are backed up too "
+                        "(claude-code, cursor, cline, ...)",
         vault_path=vault_path,
         remote=_yaml_str(remote) if remote else "null",
         remote_comment="" if remote else "                # URL of the vault's remote; null = local only",
@@ -60,6 +65,7 @@ NEXT_STEPS = (
     "  memvault install-hooks        back up after each commit, checkout, merge and rewrite (plain git hooks);",
     "                                or, with pre-commit, add the memvault-sync hook to .pre-commit-config.yaml",
     "  memvault cron install         back up between commits too, on the config's schedule ({schedule})",
+    "  memvault watch                back up within seconds of each change (stays in the foreground)",
 )
 
 
@@ -72,6 +78,10 @@ def plan(cfg: config.Config) -> list[str]:
         lines += [f"  {rel}" for rel in found]
     else:
         lines = [f"memvault: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}"]
+    if cfg.presets:
+        from memvault_hooks.memory import presets
+
+        lines += presets.outside_note(cfg.project, cfg.presets, cfg.source_dir, cfg.files)
     return lines + [step.format(schedule=cfg.schedule) for step in NEXT_STEPS]
 
 
@@ -110,9 +120,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"memvault: {flag} is ignored because {target} exists: set `{key}: {value}` in it{then}")
     else:
         vault = os.path.abspath(os.path.expanduser(args.vault)) if args.vault else None
+        from memvault_hooks.memory import presets
+
+        found = presets.detect(project)
         with open(target, "x", encoding="utf-8") as f:
-            f.write(render(vault, args.remote))
-        print(f"memvault: wrote {target}")
+            f.write(render(vault, args.remote, found))
+        print(f"memvault: wrote {target}" + (f" with the presets {', '.join(found)} (found their files)" if found else ""))
         wrote = True
         if args.remote is not None:
             _warn_credentials(args.remote, target)
@@ -144,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
                 logs.error(cfg.error_log, f"init: {exc}")
         vault_obj = backup.ensure_vault(cfg)
         if cfg.remote:
-            backup.set_remote(vault_obj, cfg.remote)
+            remote.ensure_origin(vault_obj, remote.remote_url(cfg))
         if cloned:
             late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
             if late:

@@ -16,20 +16,12 @@ from memvault_hooks.vault import clone
 from memvault_hooks import config
 from memvault_hooks.ui import logs
 from memvault_hooks import options
+from memvault_hooks import urls
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 from memvault_hooks.history.restorer import Restore
 from memvault_hooks.vault.vault import Vault
 from memvault_hooks.history.versionarg import Choice
-
-
-def _same_remote(a: str, b: str) -> bool:
-    def norm(url: str) -> str:
-        if "://" not in url and not url.startswith("git@") and os.path.exists(url):
-            return os.path.realpath(url)
-        return url.rstrip("/").removesuffix(".git").rstrip("/")
-
-    return norm(a) == norm(b)
 
 
 def _prepare_place(path: str, url: str) -> bool:
@@ -38,8 +30,8 @@ def _prepare_place(path: str, url: str) -> bool:
         from memvault_hooks.vault import vaultmark
 
         vaultmark.check(path)  # a repository memvault did not make is never reused nor removed
-        origin = clone.origin_url(path)
-        if origin and _same_remote(origin, url):
+        origin = Vault(path, "", "").setting("remote.origin.url") or None
+        if origin and urls.same(origin, url):
             return True
         if not clone.has_history(path) and clone.is_empty_place(path, also=frozenset({".git"})):
             shutil.rmtree(path)  # an empty vault, as `memvault init` makes it: nothing to lose
@@ -85,12 +77,12 @@ def run(args: argparse.Namespace) -> int:
     if Vault(cfg.vault_path, cfg.subdir, cfg.branch).head() is None:
         if not reused:
             shutil.rmtree(cfg.vault_path, ignore_errors=True)  # nothing in it: leave no vault behind
-        if cfg.remote and _same_remote(cfg.remote, url):
+        if cfg.remote and urls.same(urls.resolve(cfg.remote, cfg.project), url):
             first = ""
         elif cfg.config_file is None:
-            first = f"run `memvault init --remote {clone.local_url(url)}`, then "
+            first = f"run `memvault init --remote {urls.resolve(url)}`, then "
         else:
-            first = (f"set vault.remote: {clone.local_url(url)} in {cfg.config_file}, "
+            first = (f"set vault.remote: {urls.resolve(url)} in {cfg.config_file}, "
                      "run `memvault allow`, then ")
         raise MemvaultError(f"the vault at {url} holds no backup yet, so there is nothing to recover; "
                             f"if this machine is the first to back up there, {first}run `memvault sync`")
@@ -98,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"memvault: using the vault already cloned from {url} at {cfg.vault_path}")
     else:
         print(f"memvault: cloned the vault from {url} into {cfg.vault_path}")
-    if cfg.remote is None or not _same_remote(cfg.remote, url):
+    if cfg.remote is None or not urls.same(urls.resolve(cfg.remote, cfg.project), url):
         print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "
-              f"set it to {clone.local_url(url)} to keep backing up there")
+              f"set it to {urls.resolve(url)} to keep backing up there")
     return Restore(cfg, trigger="recover").run(choice.resolve)

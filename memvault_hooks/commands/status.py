@@ -24,7 +24,7 @@ from memvault_hooks.ui.term import Painter
 def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
     """Present memory files whose content differs from the vault's tip."""
     vault = backup.vault_of(cfg)
-    tip = vault.tip_blobs() if vault.exists() else {}
+    tip = vault.blobs() if vault.exists() else {}
     changed = []
     for rel, sig in sources.discover(cfg.source_dir, cfg.files).items():
         entry = record["files"].get(rel)

@@ -82,7 +82,6 @@ def _config(args: argparse.Namespace) -> config.Config:
 def run(args: argparse.Namespace) -> int:
     from memvault_hooks.vault import backup
     from memvault_hooks.vault import file_lock
-    from memvault_hooks import processes
     from memvault_hooks.vault import vaultmark
     from memvault_hooks.errors import MemvaultError
     from memvault_hooks.ui.progress import Progress
@@ -97,22 +96,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{cfg.project} is neither a git repository nor a folder with a .memvault.yaml: "
                          "run `memvault sync` inside your project, or `memvault init` here first "
                          "to back up this folder's memory files")
-    trigger = args.trigger
-    if args.after_pid:
-        processes.wait_for_exit(args.after_pid)
     if args.lock_fd is not None:
         try:
             os.set_inheritable(args.lock_fd, False)  # ours alone: no git process may hold it
         except OSError:
             raise MemvaultError(f"--lock-fd {args.lock_fd} is not an open file descriptor") from None
-        # Handed the lock by a hook: name the run after the latest hook that asked for it
-        # meanwhile (`commit --amend` fires post-commit then post-rewrite: it is a rewrite).
-        pending = file_lock.read_pending(cfg.vault_path)
-        trigger = pending[0] if pending else trigger
     try:
         with Progress("sync", enabled=not args.quiet) as shown:
-            result = backup.run_locked(cfg, trigger, args.lock_fd, shown, keep_local=args.keep_local,
-                                       quiet=args.quiet)
+            # run_locked waits for --after-pid and names the run (a hook's pending marker may rename it).
+            result = backup.run_locked(cfg, args.trigger, args.lock_fd, shown, keep_local=args.keep_local,
+                                       quiet=args.quiet, after_pid=args.after_pid)
     except vaultmark.NotAVault:
         raise  # nothing is recorded in a place that is not ours (the error goes to stderr)
     except file_lock.LockTimeout as exc:

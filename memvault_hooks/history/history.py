@@ -1,4 +1,7 @@
-"""The vault's history, read through GitPython: versions, picking one, reading its files.
+"""The vault's history: versions, picking one, reading its files.
+
+A thin reader over `Vault` (which resolves refs and lists a version's blobs, through the
+one git runner); GitPython walks the history and streams blobs, where its object model helps.
 
 A *version* is a vault commit on the configured branch. Times are the commit times
 (memvault sets them to the moment the sync started, the same second as the subject).
@@ -24,6 +27,7 @@ from memvault_hooks.history import when as when_mod
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
+from memvault_hooks.vault.vault import Vault
 
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
 
@@ -80,6 +84,7 @@ class History:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.prefix = f"{cfg.subdir}/"
+        self.vault = Vault(cfg.vault_path, cfg.subdir, cfg.branch)
         self._repo: Any = None
         self._stack = contextlib.ExitStack()
         self._all: list[Version] | None = None
@@ -100,22 +105,17 @@ class History:
         self._stack.close()
 
     # -- the list of versions -------------------------------------------------------------
-    def _tip_ref(self) -> str | None:
+    def _tip(self) -> str | None:
+        """The branch's tip (HEAD when the branch is unborn); None in an empty vault."""
         if self._repo is None:
             return None
-        for ref in (f"refs/heads/{self.cfg.branch}", "HEAD"):
-            try:
-                self._repo.commit(ref)
-            except Exception:  # unborn branch, empty repository
-                continue
-            return ref
-        return None
+        return self.vault.rev(f"refs/heads/{self.cfg.branch}") or self.vault.rev("HEAD")
 
     def versions(self, rel: str | None = None, limit: int | None = None) -> list[Version]:
         """Newest first (git's own order); with `rel`, only versions that changed it."""
         if rel is None and self._all is not None:
             return self._all[:limit] if limit is not None else list(self._all)
-        ref = self._tip_ref()
+        ref = self._tip()
         if ref is None:
             return []
         kwargs: dict[str, Any] = {}
@@ -226,16 +226,7 @@ class History:
     # -- reading a version ---------------------------------------------------------------
     def blobs(self, version: Version) -> dict[str, str]:
         """Blob id of every file the version holds, keyed by path relative to source_dir."""
-        tree = self._repo.commit(version.rev).tree
-        try:
-            sub = tree[self.cfg.subdir]
-        except KeyError:
-            return {}
-        found = {}
-        for item in sub.traverse():
-            if item.type == "blob":
-                found[item.path[len(self.prefix):]] = item.hexsha
-        return dict(sorted(found.items()))
+        return dict(sorted(self.vault.blobs(version.rev).items()))
 
     def read(self, version: Version, rel: str) -> bytes | None:
         """The exact bytes of `rel` in the version, or None when it holds no such file."""

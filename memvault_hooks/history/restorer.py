@@ -222,8 +222,7 @@ class Restore:
                 written.add(item.rel)
         finally:  # record what was written, even when a later file stopped the restore
             self.wrote = True
-            after = backup.sync_once(self.cfg, self.trigger, unvalidated=written, keep_local=written,
-                                     push=False)
+            after = backup.sync_once(self.cfg, self.trigger, unvalidated=written, keep_local=written)
             for err in after.errors:
                 sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
         replaced = sum(1 for item in todo if item.live_blob is not None)
@@ -238,9 +237,9 @@ class Restore:
         """Back the live content up as it is; the rev that holds it. Nothing written on failure."""
         rels = {item.rel for item in todo}
         self.wrote = True
-        result = backup.sync_once(self.cfg, "pre-restore", unvalidated=rels, keep_local=rels, push=False)
+        result = backup.sync_once(self.cfg, "pre-restore", unvalidated=rels, keep_local=rels)
         vault = backup.vault_of(self.cfg)
-        tip = vault.tip_blobs()
+        tip = vault.blobs()
         for item in todo:
             try:
                 sig = sources.signature(os.stat(item.target))

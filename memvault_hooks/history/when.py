@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from memvault_hooks.ui import logs
 from memvault_hooks.errors import UsageError
 
 _ISO = re.compile(
@@ -106,7 +107,7 @@ def _iso(match: re.Match[str]) -> dt.datetime:
 
 def iso_utc(moment: dt.datetime) -> str:
     """`2026-11-26T12:34:56Z`: how times appear in JSON output."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return logs.utc_now(moment.timestamp())
 
 
 def local(moment: dt.datetime) -> str:

@@ -196,3 +196,40 @@ def resolve(project: str, names: list[str] | tuple[str, ...]) -> Resolved:
             places += outside.places
             warnings += outside.warnings
     return Resolved(tuple(patterns), places, warnings)
+
+
+def not_backed_up(project: str, names: list[str] | tuple[str, ...], source_dir: str,
+                  files: tuple[str, ...]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The files that the presets' places outside the project hold today, as (path,
+    preset), that `files` under source_dir does not cover; and the presets' warnings.
+
+    Sources (`@<name>/...` in the vault) are not wired yet: `init` and `allow` name these
+    files as not backed up, so nobody believes they are."""
+    from memvault_hooks.memory import patterns
+
+    resolved = resolve(project, names)
+    real_source = os.path.realpath(source_dir)
+    found: dict[str, str] = {}
+    for place in resolved.places:
+        for rel in sources.discover(place.dir, place.patterns):
+            path = os.path.join(place.dir, rel)
+            real = os.path.realpath(path)
+            if sources.inside(real, real_source) and patterns.matches(
+                    os.path.relpath(real, real_source).replace(os.sep, "/"), files):
+                continue  # already one of the memory files
+            found.setdefault(path, place.source)
+    return sorted(found.items()), resolved.warnings
+
+
+def outside_note(project: str, names: list[str] | tuple[str, ...], source_dir: str,
+                 files: tuple[str, ...]) -> list[str]:
+    """What `init` and `allow` say about the presets' places outside the project: their
+    warnings, and each file there, plainly NOT backed up yet."""
+    waiting, warnings = not_backed_up(project, names, source_dir, files)
+    lines = [f"memvault: warning: {text}" for text in warnings]
+    if waiting:
+        lines.append(f"memvault: NOT backed up yet: {len(waiting)} file{'s' if len(waiting) != 1 else ''} "
+                     "that the presets find outside the project (this version backs up files under "
+                     "source_dir only; nothing to allow for them yet):")
+        lines += [f"  {path}  ({preset})" for path, preset in waiting]
+    return lines

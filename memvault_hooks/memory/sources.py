@@ -12,6 +12,8 @@ from memvault_hooks.memory.patterns import expand
 
 # (size, mtime_ns, inode): what a cheap comparison against the state record uses.
 Signature = tuple[int, int, int]
+# One look at the memory files: each present one's signature, and how the patterns were expanded.
+Scan = tuple[dict[str, Signature], Expansion]
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -23,7 +25,7 @@ def discover(source_dir: str, patterns: tuple[str, ...]) -> dict[str, Signature]
     return scan(source_dir, patterns)[0]
 
 
-def scan(source_dir: str, patterns: tuple[str, ...]) -> tuple[dict[str, Signature], Expansion]:
+def scan(source_dir: str, patterns: tuple[str, ...]) -> Scan:
     """Each present memory file's stat signature, and how the patterns were expanded.
 
     A file that is a symlink, or lies under a symlinked folder, counts only when its

@@ -41,6 +41,7 @@ from typing import Any
 DEBOUNCE = 2.0          # seconds of quiet before a backup
 MAX_WAIT = 60.0         # seconds after the first change, at most
 RECHECK = 5.0           # seconds between looks at the folders when nothing happens
+READY_WAIT = 10.0       # seconds, at most, to wait for the watches to be set up at start
 _TICK = 0.25            # the longest the main loop sleeps (signals are seen this soon)
 
 
@@ -180,6 +181,7 @@ class _Source:
 
     def __init__(self, folders: list[str], polling: bool, out: queue.Queue[object]) -> None:
         self.stop = threading.Event()
+        self.ready = threading.Event()  # set once the folders are watched (or the watch failed)
         self.thread = threading.Thread(target=self._run, args=(folders, polling, out), daemon=True,
                                        name="memvault-watch")
         self.thread.start()
@@ -188,14 +190,20 @@ class _Source:
         try:
             import watchfiles
 
+            # Each quiet `rust_timeout` yields an empty set: the first one says the watches are set up.
             for changes in watchfiles.watch(*folders, watch_filter=None, debounce=400, step=50,
                                             stop_event=self.stop, recursive=False,
                                             force_polling=polling, poll_delay_ms=200,
+                                            rust_timeout=250, yield_on_timeout=True,
                                             raise_interrupt=False, ignore_permission_denied=True):
-                out.put({path for _change, path in changes})
+                self.ready.set()
+                if changes:
+                    out.put({path for _change, path in changes})
         except BaseException as exc:  # the native watch failed: the main loop falls back to polling
             if not self.stop.is_set():
                 out.put(_Failed(exc))
+        finally:
+            self.ready.set()
 
     def close(self) -> None:
         self.stop.set()
@@ -215,9 +223,12 @@ class _Stop:
 def watch(targets: Sequence[Target], run_sync: Callable[[], object], *,
           debounce: float = DEBOUNCE, max_wait: float = MAX_WAIT, force_polling: bool = False,
           say: Callable[[str], None] = _stderr, stop: threading.Event | None = None,
-          recheck: float = RECHECK) -> int:
+          recheck: float = RECHECK, first: bool = False) -> int:
     """Watch until SIGINT/SIGTERM (or `stop` is set); run `run_sync()` after each quiet
-    period that follows a change. Returns 0. A failing run_sync is reported, not fatal."""
+    period that follows a change. Returns 0. A failing run_sync is reported, not fatal.
+
+    With `first`, run_sync also runs once the folders are watched, so that what changed
+    before (while nothing watched) is backed up and nothing changed since is missed."""
     stopper = _Stop()
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
@@ -228,11 +239,12 @@ def watch(targets: Sequence[Target], run_sync: Callable[[], object], *,
     polling = force_polling
     folders = plan(targets)
     source = _Source(sorted(folders), polling, events)
+    source.ready.wait(READY_WAIT)
     say(f"memvault: watching {len(folders)} folder{'s' if len(folders) != 1 else ''} "
         f"({'polling' if polling else 'native events'}); quiet period {debounce:g} s, "
         f"at most {max_wait:g} s; Ctrl-C or SIGTERM stops")
-    first_change: float | None = None
-    last_change = 0.0
+    first_change: float | None = time.monotonic() if first else None
+    last_change = first_change - debounce if first_change is not None else 0.0
     vanished = 0            # watches that failed at once on a folder gone meanwhile
     last_look = time.monotonic()
 

@@ -14,8 +14,9 @@ from memvault_hooks import dirs
 from memvault_hooks import urls
 
 
-def utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def utc_now(at: float | None = None) -> str:
+    """`2026-11-26T12:34:56Z`, the one way memvault writes a time: now, or `at` (epoch seconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 MAX_BYTES = 1 << 20

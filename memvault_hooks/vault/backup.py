@@ -25,8 +25,11 @@ from memvault_hooks import urls
 from memvault_hooks.config import Config
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.ui.pathquote import quote
+from memvault_hooks.memory.patterns import Expansion
 from memvault_hooks.ui.progress import Progress
 from memvault_hooks.vault.vault import Vault
+from memvault_hooks.vault.vault import commit_env
+from memvault_hooks.vault.vault import hostname
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
 
@@ -47,10 +50,6 @@ class Result:
         return 1 if self.errors else 0
 
 
-def hostname() -> str:
-    return os.uname().nodename
-
-
 def vault_of(cfg: Config) -> Vault:
     return Vault(cfg.vault_path, cfg.subdir, cfg.branch)
 
@@ -68,129 +67,152 @@ def ensure_vault(cfg: Config) -> Vault:
         vault.create()
     else:
         vault.prepare()
-        remote.recover(vault)
+        vault.recover()
     return vault
 
 
-def _commit_env(when_epoch: int) -> dict[str, str]:
-    host = hostname()
-    date = f"@{when_epoch} +0000"
-    return {
-        "GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_NAME": "memvault", "GIT_COMMITTER_EMAIL": f"memvault@{host}", "GIT_COMMITTER_DATE": date,
-    }
+class _Run:
+    """One sync under the lock, one owner a step: `commit` (scan, capture, vault commit),
+    `push` (the caller's choice), `finish` (state record, stat cache, log line)."""
 
+    def __init__(self, cfg: Config, trigger: str, quiet: bool) -> None:
+        self.cfg = cfg
+        self.trigger = trigger
+        self.quiet = quiet
+        self.result = Result()
+        self.vault = ensure_vault(cfg)
+        self.record = state.load(self.vault.path)
+        if not state.same_subdir(self.record, cfg.subdir):
+            self.record["files"] = {}  # `vault.subdir` changed: nothing is backed up under the new one yet
+        self.record["subdir"] = cfg.subdir
+        files = self.record["files"]
+        self.was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
+        self.present: dict[str, sources.Signature] = {}
+        self.expansion: Expansion | None = None
 
-def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
-              progress: Progress | None = None, keep_local: bool | Collection[str] = False,
-              push: bool = True, quiet: bool = False) -> Result:
-    """Back up every changed memory file in one vault commit. Call under the lock.
+    def commit(self, unvalidated: Collection[str] = (), progress: Progress | None = None,
+               keep_local: bool | Collection[str] = False, scan: sources.Scan | None = None) -> None:
+        cfg, vault, result = self.cfg, self.vault, self.result
+        started = time.time()
+        files = self.record["files"]
+        if scan is None:
+            hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir,
+                                  remote=state.remote_id(cfg.remote))
+            # With the folders unchanged the cache names the same files a walk would find.
+            scan = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
+        self.present, self.expansion = scan
+        present = self.present
+        result.found = len(present)
+        tip_blobs: dict[str, str] | None = None
 
-    Files named in `unvalidated` are taken as they are, valid for their format or not
-    (a restore backs up the live content it replaces, whatever it is). A file this
-    machine never backed up whose content is an older version the vault holds is left
-    out (*behind*), unless `keep_local` is True or names it. With `push` False the
-    backups wait for the caller to push them (`push_now`). A quiet run (cron, hooks)
-    logs nothing when it found nothing to back up."""
-    result = Result()
-    started = time.time()
-    vault = ensure_vault(cfg)
-    record = state.load(vault.path)
-    if not state.same_subdir(record, cfg.subdir):
-        record["files"] = {}  # `vault.subdir` changed: nothing is backed up under the new one yet
-    record["subdir"] = cfg.subdir
-    files = record["files"]
-    was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
-    hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir)
-    # With the folders unchanged the cache names the same files a walk would find.
-    present, expansion = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
-    result.found = len(present)
-    tip: dict[str, str] | None = None
-    captures: list[snapshot.Capture] = []
+        def tip() -> dict[str, str]:
+            nonlocal tip_blobs
+            if tip_blobs is None:
+                tip_blobs = vault.blobs()
+            return tip_blobs
 
-    def kept(rel: str) -> bool:
-        return keep_local is True or (not isinstance(keep_local, bool) and rel in keep_local)
+        def kept(rel: str) -> bool:
+            return keep_local is True or (not isinstance(keep_local, bool) and rel in keep_local)
 
-    todo = [(rel, sig) for rel, sig in present.items()
-            if not state.entry_matches(files.get(rel), sig) or (files[rel].get(behind.FLAG) and kept(rel))]
-    if progress is not None:
-        progress.start(len(todo), sum(sig[0] for _, sig in todo))
-    for rel, sig in todo:
+        captures: list[snapshot.Capture] = []
+        todo = [(rel, sig) for rel, sig in present.items()
+                if not state.entry_matches(files.get(rel), sig) or (files[rel].get(behind.FLAG) and kept(rel))]
         if progress is not None:
-            progress.advance(files=1)
-        read_at = time.time_ns()
-        try:
-            cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
-                                   progress=progress)
-        except snapshot.Unreadable as exc:
-            result.errors.append(str(exc))
-            continue
-        entry = state.make_entry(cap.sig, cap.blob, read_at)
-        known = files.get(rel)
-        if behind.never_backed_up(known) and not kept(rel):
-            if tip is None:
-                tip = vault.tip_blobs()
-            if behind.is_behind(vault, rel, cap.blob, tip.get(rel)):
+            progress.start(len(todo), sum(sig[0] for _, sig in todo))
+        for rel, sig in todo:
+            if progress is not None:
+                progress.advance(files=1)
+            read_at = time.time_ns()
+            try:
+                cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
+                                       progress=progress)
+            except snapshot.Unreadable as exc:
+                result.errors.append(str(exc))
+                continue
+            entry = state.make_entry(cap.sig, cap.blob, read_at)
+            known = files.get(rel)
+            if behind.never_backed_up(known) and not kept(rel) and behind.is_behind(vault, rel, cap.blob,
+                                                                                     tip().get(rel)):
                 # Stat kept, so the no-change path stays fast; flagged: not a backup of ours.
                 entry[behind.FLAG] = True
                 files[rel] = entry
                 os.unlink(cap.tmp_path)
                 continue
-        files[rel] = entry
-        if (isinstance(known, dict) and known.get("blob") == cap.blob and not known.get("missing")
-                and not known.get(behind.FLAG)):
-            # Touched but unchanged since this machine last backed it up. (When the tip
-            # holds another machine's newer version, remote.integrate's, that one stays.)
-            os.unlink(cap.tmp_path)
-            continue
-        # Otherwise `git add` decides: if the tip already holds it, no commit is made.
-        captures.append(cap)
-    for rel, entry in files.items():
-        if rel not in present:
-            entry["missing"] = True
-    deleted: list[str] = []
-    if cfg.mirror_deletions:
-        if tip is None:
-            tip = vault.tip_blobs()
-        deleted = sorted(rel for rel in tip if rel not in present)
+            files[rel] = entry
+            if (isinstance(known, dict) and known.get("blob") == cap.blob and not known.get("missing")
+                    and not known.get(behind.FLAG)):
+                # Touched but unchanged since this machine last backed it up. (When the tip
+                # holds another machine's newer version, remote.integrated's, that one stays.)
+                os.unlink(cap.tmp_path)
+                continue
+            # Otherwise `git add` decides: if the tip already holds it, no commit is made.
+            captures.append(cap)
+        for rel, entry in files.items():
+            if rel not in present:
+                entry["missing"] = True
+        deleted = sorted(rel for rel in tip() if rel not in present) if cfg.mirror_deletions else []
 
-    if captures or deleted:
-        when = int(started)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
-        source_commit = gitenv.project_head(cfg.project)
-        if progress is not None:
-            progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
-        done = vault.commit(
-            captures, deleted,
-            lambda changes: message.build(stamp, trigger, hostname(), source_commit, changes),
-            _commit_env(when),
-        )
-        if done is not None:
-            result.commit, result.changes = done
-            record["last_commit"] = result.commit
-            packing.after_commit(vault.path, record, [cap.blob for cap in captures],
-                                 [f"{cfg.subdir}/{path}" for path, _ in result.changes])
-    for rel in deleted:
-        files.pop(rel, None)
-    if push:
-        push_error = remote.push_backlog(cfg, vault, record)  # may find more behind the remote
-        if push_error:
-            result.errors.append(push_error)
-    result.behind = sorted(rel for rel, entry in files.items() if rel in present and entry.get(behind.FLAG))
-    result.newly_behind = [rel for rel in result.behind if rel not in was_behind]
+        if captures or deleted:
+            when = int(started)
+            source_commit = gitenv.rev(cfg.project, "HEAD")
+            if progress is not None:
+                progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
+            done = vault.commit(
+                captures, deleted,
+                lambda changes: message.build(logs.utc_now(when), self.trigger, hostname(), source_commit, changes),
+                commit_env(when),
+            )
+            if done is not None:
+                result.commit, result.changes = done
+                self.record["last_commit"] = result.commit
+                if cfg.remote:
+                    self.record["push_pending"] = (self.record.get("push_pending") or 0) + 1  # until pushed
+                packing.after_commit(vault.path, self.record, [cap.blob for cap in captures],
+                                     [f"{cfg.subdir}/{path}" for path, _ in result.changes])
+        for rel in deleted:
+            files.pop(rel, None)
 
-    now = logs.utc_now()
-    record["last_run"] = now
-    if result.errors:
-        record["last_error"] = {"time": now, "trigger": trigger, "message": urls.mask("; ".join(result.errors))}
-    else:
-        record["last_sync"] = now
-        record["last_error"] = None
-    state.save(vault.path, record)
-    statcache.save(vault.path, cfg.source_dir, cfg.files, present, expansion, record, statcache.record_sig(vault.path),
-                   cfg.subdir)
-    _log(cfg, trigger, result, quiet)
-    return result
+    def push(self) -> None:
+        """Push what waits (it may find more files behind the remote)."""
+        error = remote.push_backlog(self.cfg, self.vault, self.record)
+        if error:
+            self.result.errors.append(error)
+
+    def finish(self) -> Result:
+        result, record, files = self.result, self.record, self.record["files"]
+        result.behind = sorted(rel for rel, entry in files.items() if rel in self.present and entry.get(behind.FLAG))
+        result.newly_behind = [rel for rel in result.behind if rel not in self.was_behind]
+        now = logs.utc_now()
+        record["last_run"] = now
+        if result.errors:
+            record["last_error"] = {"time": now, "trigger": self.trigger, "message": urls.mask("; ".join(result.errors))}
+        else:
+            record["last_sync"] = now
+            record["last_error"] = None
+        state.save(self.vault.path, record)
+        if self.expansion is not None:
+            statcache.save(self.vault.path, self.cfg.source_dir, self.cfg.files, self.present, self.expansion, record,
+                           statcache.record_sig(self.vault.path), self.cfg.subdir,
+                           state.remote_id(self.cfg.remote))
+        _log(self.cfg, self.trigger, result, self.quiet)
+        return result
+
+
+def sync_once(cfg: Config, trigger: str, unvalidated: Collection[str] = (),
+              progress: Progress | None = None, keep_local: bool | Collection[str] = False,
+              quiet: bool = False) -> Result:
+    """Back up every changed memory file in one vault commit, and record the run. Call
+    under the lock. It never pushes: the backups wait for the caller (`push_now`, or
+    `run_locked`, which pushes once at its end).
+
+    Files named in `unvalidated` are taken as they are, valid for their format or not
+    (a restore backs up the live content it replaces, whatever it is). A file this
+    machine never backed up whose content is an older version the vault holds is left
+    out (*behind*), unless `keep_local` is True or names it. A quiet run (cron, hooks)
+    logs nothing when it found nothing to back up."""
+    run = _Run(cfg, trigger, quiet)
+    run.commit(unvalidated, progress, keep_local)
+    return run.finish()
 
 
 def _log(cfg: Config, trigger: str, result: Result, quiet: bool = False) -> None:
@@ -239,24 +261,37 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
-               progress: Progress | None = None, keep_local: bool = False, quiet: bool = False) -> Result:
+               progress: Progress | None = None, keep_local: bool = False, quiet: bool = False,
+               after_pid: int | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
-    run left the pending marker meanwhile, take the lock again and sync once more.
+    run left the pending marker meanwhile, take the lock again and sync once more. The
+    last sync pushes, once, before it lets the lock go.
 
-    Before each sync it waits (bounded) for the git command named in the marker to
-    return: under pre-commit a running hook sees tracked memory files with their unstaged
-    edits stashed away, and the live content is back only when that command returns."""
+    Each sync first takes the pending marker and waits (bounded) for the git command it
+    names (and, the first time, for `after_pid`) to return: under pre-commit a running
+    hook sees tracked memory files with their unstaged edits stashed away, and the live
+    content is back only when that command returns. Its trigger is `trigger`, except on a
+    lock a hook handed over and on every later round: then the latest marker's
+    (`commit --amend` fires post-commit then post-rewrite: it is a rewrite)."""
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
     total = Result()
     first = True
     while True:
         try:
-            marker = file_lock.read_pending(cfg.vault_path)
-            if marker is not None:
-                processes.wait_for_exit(marker[1])
+            waited = after_pid if first else None
+            processes.wait_for_exit(waited)
             pending = file_lock.take_pending(cfg.vault_path)
-            result = sync_once(cfg, trigger if first else pending or trigger, progress=progress,
-                               keep_local=keep_local and first, quiet=quiet)
+            if pending is not None and pending[1] and pending[1] != waited:
+                waited = pending[1]
+                processes.wait_for_exit(waited)
+                pending = file_lock.take_pending(cfg.vault_path) or pending  # the latest hook names the run
+            name = pending[0] if pending is not None and (lock_fd is not None or not first) else trigger
+            run = _Run(cfg, name, quiet)
+            run.commit(progress=progress, keep_local=keep_local and first)
+            again = os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME))
+            if not again:
+                run.push()  # a round to come pushes instead (or the run that holds the lock then)
+            result = run.finish()
         finally:
             file_lock.release(fd)
         first = False
@@ -267,14 +302,8 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
         total.behind = result.behind
         total.newly_behind += result.newly_behind
         if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
-            return total
+            return total  # (a round that left the push to the next: whoever took the marker pushes)
         next_fd = file_lock.try_acquire(cfg.vault_path)
         if next_fd is None:
             return total  # the run holding the lock now will see the marker
         fd = next_fd
-
-
-def set_remote(vault: Vault, url: str) -> None:
-    """Record `url` as the vault's origin (pushing is done by the sync)."""
-    current = vault.git("remote").decode().split()
-    vault.git("remote", "set-url" if "origin" in current else "add", "--", "origin", url)

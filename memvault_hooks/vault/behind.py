@@ -38,14 +38,7 @@ def older_versions(vault: Vault, rel: str) -> set[str]:
     """Every blob id the vault's history (from HEAD) has held at `rel`."""
     if vault.head() is None:
         return set()
-    out = vault.git("log", "--format=", "--raw", "--no-abbrev", "--no-renames", "--full-history", "HEAD", "--",
-                    f"{vault.subdir}/{rel}")
-    blobs = set()
-    for line in out.decode(errors="replace").splitlines():
-        fields = line.split("\t", 1)[0].split()
-        if len(fields) >= 4 and line.startswith(":"):
-            blobs.add(fields[3])
-    return blobs
+    return vault.blob_history(f"{vault.subdir}/{rel}")
 
 
 def is_behind(vault: Vault, rel: str, live_blob: str, latest_blob: str | None) -> bool:
@@ -67,7 +60,7 @@ def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
     if not vault.exists() or vault.head() is None:
         return []
     if tip is None:
-        tip = vault.tip_blobs()
+        tip = vault.blobs()
     found = []
     for rel, sig in sources.discover(source_dir, patterns).items():
         entry = record["files"].get(rel)

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 
 from memvault_hooks import dirs
+from memvault_hooks import urls
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault.gitenv import GitError
 from memvault_hooks.vault.gitenv import run_git
@@ -32,22 +33,8 @@ def is_empty_place(path: str, also: frozenset[str] = frozenset()) -> bool:
 
 def has_history(path: str) -> bool:
     """True when the git repository at `path` has any ref (any commit at all)."""
-    proc = run_git(path, "for-each-ref", "--count=1", check=False)
+    proc = Vault(path, "", "").run("for-each-ref", "--count=1", check=False)
     return proc.returncode != 0 or bool(proc.stdout.strip())
-
-
-def origin_url(path: str) -> str | None:
-    proc = run_git(path, "config", "--get", "remote.origin.url", check=False)
-    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
-
-
-def local_url(url: str) -> str:
-    """A relative local path made absolute (git would read it from the clone's folder)."""
-    if "://" in url or os.path.isabs(url):
-        return url
-    if ":" in url.split("/")[0]:  # scp-like host:path
-        return url
-    return os.path.abspath(os.path.expanduser(url))
 
 
 def clone_vault(url: str, dest: str, branch: str, timeout: float) -> None:
@@ -56,7 +43,7 @@ def clone_vault(url: str, dest: str, branch: str, timeout: float) -> None:
     An empty remote gives an empty vault whose branch is `branch`. Raises MemvaultError
     (exit 1) with git's reason; `dest` is then as it was."""
     dest = os.path.abspath(dest)
-    url = local_url(url)
+    url = urls.resolve(url)  # git would read a relative path from the clone's folder
     if not is_empty_place(dest):
         raise MemvaultError(f"cannot clone the vault into {dest}: it is not empty")
     parent = os.path.dirname(dest)
@@ -84,17 +71,17 @@ def clone_vault(url: str, dest: str, branch: str, timeout: float) -> None:
 
 def _check_out(path: str, url: str, branch: str) -> None:
     """Put the clone on `branch`: the remote's branch of that name, or unborn when the remote is empty."""
-    remote_ref = f"refs/remotes/origin/{branch}"
-    if run_git(path, "rev-parse", "--verify", "-q", remote_ref, check=False).returncode == 0:
-        run_git(path, "checkout", "-q", "-B", branch, "--track", f"origin/{branch}")
+    vault = Vault(path, "", branch)
+    if vault.rev(f"refs/remotes/origin/{branch}", peel=None) is not None:
+        vault.git("checkout", "-q", "-B", branch, "--track", f"origin/{branch}")
         return
-    others = run_git(path, "for-each-ref", "--format=%(refname:short)", "refs/remotes/origin/").stdout.decode().split()
+    others = vault.git("for-each-ref", "--format=%(refname:short)", "refs/remotes/origin/").decode().split()
     others = [name for name in others if name != "origin/HEAD"]
     if others:
         listed = ", ".join(name.removeprefix("origin/") for name in others)
         raise MemvaultError(f"the vault at {url} has no branch {branch!r} (it has: {listed}); "
                             "set vault.branch in .memvault.yaml")
-    run_git(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")  # an empty remote: start the branch
+    vault.git("symbolic-ref", "HEAD", f"refs/heads/{branch}")  # an empty remote: start the branch
 
 
 def _move_in(tmp: str, dest: str) -> None:
@@ -102,13 +89,10 @@ def _move_in(tmp: str, dest: str) -> None:
     files (the vault lock among them, perhaps held by the caller), and check it out there.
 
     The rename of `.git` is the moment the vault appears; a marker makes the next run
-    (`remote.recover`) finish the checkout if this one dies right after it."""
-    from memvault_hooks.vault.remote import RESET_MARKER
-
-    with open(os.path.join(tmp, ".git", RESET_MARKER), "w"):
-        pass
+    (`Vault.recover`) finish the checkout if this one dies right after it."""
+    Vault(tmp, "", "").set_marker()
     os.rename(os.path.join(tmp, ".git"), os.path.join(dest, ".git"))
     vault = Vault(dest, "", "")
     if vault.head() is not None:
         vault.git("reset", "-q", "--hard", "HEAD")
-    os.unlink(os.path.join(dest, ".git", RESET_MARKER))
+    vault.clear_marker()

@@ -103,8 +103,8 @@ def read_pending(vault_path: str) -> tuple[str, int | None] | None:
     return trigger or "pending", int(pid) if pid.isdigit() else None
 
 
-def take_pending(vault_path: str) -> str | None:
-    """The trigger a run left pending (removing the marker), or None."""
+def take_pending(vault_path: str) -> tuple[str, int | None] | None:
+    """(trigger, pid to wait for) a run left pending, the marker removed; None when absent."""
     pending = read_pending(vault_path)
     if pending is None:
         return None
@@ -112,4 +112,4 @@ def take_pending(vault_path: str) -> str | None:
         os.unlink(os.path.join(vault_path, PENDING_NAME))
     except FileNotFoundError:
         pass
-    return pending[0]
+    return pending

@@ -299,9 +299,8 @@ def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str], time
     return Completed(argv, proc.returncode, out, err)
 
 
-def project_head(project: str) -> str | None:
-    """The full sha of the project's HEAD (its own worktree's), or None outside git."""
-    proc = run_git(project, "rev-parse", "--verify", "-q", "HEAD", check=False)
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode().strip() or None
+def rev(cwd: str, ref: str) -> str | None:
+    """The object id `ref` names in the repository at `cwd` (the vault's, or the project's
+    HEAD), or None when it names nothing."""
+    proc = run_git(cwd, "rev-parse", "--verify", "-q", ref, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None

@@ -4,12 +4,12 @@ remote between several machines.
 Under the vault lock, after a sync committed (or when backups wait): push the branch to
 `vault.remote` (never forced). When the remote refuses because another machine pushed,
 fetch, put the local backups on top of the remote tip (`replay.py`) and push again, a
-bounded number of times. Every network operation runs through `gitenv.run_git` with
+bounded number of times. Every network operation runs through `Vault.run` with
 `vault.timeout`, in a session without a terminal: it can neither hang nor prompt.
 
 The branch moves with one compare-and-swap `update-ref`, never through `git rebase`: a
-crash at any moment leaves the branch where it was or where it should be, and `recover`
-(run by the next sync, under the lock) puts the work tree back on the tip.
+crash at any moment leaves the branch where it was or where it should be, and
+`Vault.recover` (run by the next sync, under the lock) puts the work tree back on the tip.
 """
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ from memvault_hooks.vault import state
 from memvault_hooks import urls
 from memvault_hooks.vault.behind import FLAG as BEHIND_FLAG
 from memvault_hooks.errors import MemvaultError
-from memvault_hooks.vault.gitenv import run_git
-from memvault_hooks.vault.replay import REPLAY_INDEX
-from memvault_hooks.vault.replay import ZERO
+from memvault_hooks.vault.vault import REMOTE_NAME
 from memvault_hooks.vault.vault import Vault
 
 if TYPE_CHECKING:
@@ -35,15 +33,12 @@ if TYPE_CHECKING:
 
     from memvault_hooks.config import Config
 
-REMOTE_NAME = "origin"
 # Push attempts after rejections (each rejection: fetch, integrate, push again).
 MAX_ATTEMPTS = 8
 # Seconds: the first wait after a refusal; it doubles each time (up to 2 s), randomised.
 BACKOFF = 0.05
 # The whole remote step of one sync may take this many `vault.timeout`s at most.
 BUDGET_TIMEOUTS = 4
-# Written before the branch moves under the work tree, removed once they agree again.
-RESET_MARKER = "memvault-reset-worktree"
 
 
 class RemoteError(MemvaultError):
@@ -57,81 +52,13 @@ def tracking_ref(branch: str) -> str:
 def remote_url(cfg: Config) -> str:
     """`vault.remote`, a relative local path read from the project (like every path in
     the configuration), not from wherever git happens to run."""
-    url = cfg.remote or ""
-    if "://" in url or os.path.isabs(url) or ":" in url.split("/")[0] or not url:
-        return url  # a URL, scp-like host:path, or absolute
-    return os.path.normpath(os.path.join(cfg.project, os.path.expanduser(url)))
-
-
-# --- recovering from a killed run -------------------------------------------------------
-
-def recover(vault: Vault) -> None:
-    """Under the lock, on an existing vault: finish what a killed run left half done.
-
-    Aborts a rebase or merge in progress (ours never start one, but a person or an older
-    version may have), re-attaches HEAD to the branch (detached, or on another branch),
-    and puts the index and work tree back on the tip when a run died while moving the
-    branch. Costs a few stat calls when there is nothing to do.
-    """
-    git_dir = os.path.join(vault.path, ".git")
-    reset = os.path.exists(os.path.join(git_dir, RESET_MARKER))
-    for name in ("rebase-merge", "rebase-apply"):
-        state_dir = os.path.join(git_dir, name)
-        if os.path.isdir(state_dir):
-            import shutil
-
-            run_git(vault.path, "rebase", "--abort", check=False)
-            shutil.rmtree(state_dir, ignore_errors=True)
-            reset = True
-    for name in ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE"):
-        try:
-            os.unlink(os.path.join(git_dir, name))
-            reset = True
-        except FileNotFoundError:
-            pass
-    for name in (REPLAY_INDEX, f"{REPLAY_INDEX}.lock", "FETCH_HEAD.lock",
-                 os.path.join("refs", "remotes", REMOTE_NAME, f"{vault.branch}.lock")):
-        try:
-            os.unlink(os.path.join(git_dir, name))
-        except FileNotFoundError:
-            pass
-    branch_ref = f"refs/heads/{vault.branch}"
-    try:
-        with open(os.path.join(git_dir, "HEAD"), encoding="utf-8", errors="replace") as f:
-            head = f.read().strip()
-    except OSError:
-        head = ""
-    if head != f"ref: {branch_ref}" and _rev(vault, branch_ref) is not None:
-        run_git(vault.path, "symbolic-ref", "HEAD", branch_ref)  # detached or elsewhere: back
-        reset = True
-    if not reset:
-        return
-    if vault.head() is not None:
-        run_git(vault.path, "reset", "-q", "--hard", "HEAD")
-    _clear_marker(vault)
-
-
-def _set_marker(vault: Vault) -> None:
-    fd = os.open(os.path.join(vault.path, ".git", RESET_MARKER), os.O_WRONLY | os.O_CREAT, 0o600)
-    os.close(fd)
-
-
-def _clear_marker(vault: Vault) -> None:
-    try:
-        os.unlink(os.path.join(vault.path, ".git", RESET_MARKER))
-    except FileNotFoundError:
-        pass
+    return urls.resolve(cfg.remote or "", cfg.project)
 
 
 # --- small git helpers --------------------------------------------------------------------
 
-def _rev(vault: Vault, ref: str) -> str | None:
-    proc = run_git(vault.path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False)
-    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
-
-
 def _is_ancestor(vault: Vault, older: str, newer: str) -> bool:
-    return run_git(vault.path, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+    return vault.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 
 
 def _count(vault: Vault, *revs: str) -> int:
@@ -140,8 +67,7 @@ def _count(vault: Vault, *revs: str) -> int:
 
 def ensure_origin(vault: Vault, url: str) -> None:
     """`origin` in the vault points at `url` (for people who look; we push to the URL)."""
-    proc = run_git(vault.path, "config", "--get", f"remote.{REMOTE_NAME}.url", check=False)
-    current = proc.stdout.decode().strip() if proc.returncode == 0 else None
+    current = vault.setting(f"remote.{REMOTE_NAME}.url")
     if current == url:
         return
     if current is None:
@@ -156,8 +82,7 @@ def ssh_env(vault: Vault) -> dict[str, str]:
     terminal or stdin, ssh cannot prompt either way."""
     if "GIT_SSH_COMMAND" in os.environ or "GIT_SSH" in os.environ:
         return {}
-    proc = run_git(vault.path, "config", "--get", "core.sshCommand", check=False)
-    command = proc.stdout.decode().strip() if proc.returncode == 0 else ""
+    command = vault.setting("core.sshCommand")
     return {"GIT_SSH_COMMAND": command} if command else {}
 
 
@@ -166,7 +91,7 @@ def backlog(vault: Vault) -> int:
     head = vault.head()
     if head is None:
         return 0
-    known = _rev(vault, tracking_ref(vault.branch))
+    known = vault.rev(tracking_ref(vault.branch))
     return _count(vault, head, f"^{known}") if known else _count(vault, head)
 
 
@@ -189,7 +114,7 @@ class _Clock:
 def _push(vault: Vault, url: str, sha: str, clock: _Clock, env: dict[str, str]) -> bool:
     """True when pushed; False when refused because the remote moved (another machine
     pushed first, or is pushing right now); RemoteError otherwise."""
-    proc = run_git(vault.path, "push", "--porcelain", "--no-verify", "--", url,
+    proc = vault.run("push", "--porcelain", "--no-verify", "--", url,
                    f"{sha}:refs/heads/{vault.branch}", env=env, timeout=clock.next(), check=False)
     if proc.returncode == 0:
         vault.git("update-ref", "-m", urls.mask(f"memvault: pushed to {url}"), tracking_ref(vault.branch), sha)
@@ -220,9 +145,9 @@ def _no_url_in_reflog(env: Mapping[str, str] | None) -> dict[str, str]:
 
 def fetch(vault: Vault, url: str, timeout: float, env: dict[str, str] | None = None) -> str:
     """Fetch the remote branch into origin/<branch> (a local view, never pushed); its tip."""
-    run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--", url,
+    vault.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--", url,
             f"+refs/heads/{vault.branch}:{tracking_ref(vault.branch)}", env=_no_url_in_reflog(env), timeout=timeout)
-    tip = _rev(vault, tracking_ref(vault.branch))
+    tip = vault.rev(tracking_ref(vault.branch))
     if tip is None:
         raise RemoteError(f"fetched nothing for branch {vault.branch}")
     return tip
@@ -232,12 +157,16 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
     """Push the branch to `vault.remote` when backups wait; integrate and retry when
     another machine pushed first. Updates `push_pending` (and `last_commit` when the
     tip moved) in `record`; returns the reason the backups still wait, or None."""
+    rid = state.remote_id(cfg.remote)
     if not cfg.remote or vault.head() is None:
         record["push_pending"] = 0
+        record["remote"] = ""
         return None
-    waiting = backlog(vault)
+    # A remote set or changed since the last push has yet to receive the whole branch.
+    waiting = backlog(vault) if state.same_remote(record, rid) else _count(vault, vault.head() or "")
     if waiting == 0:
         record["push_pending"] = 0
+        record["remote"] = rid
         return None
     url = remote_url(cfg)
     clock = _Clock(cfg.timeout)
@@ -251,10 +180,11 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
             pushed = _push(vault, url, target, clock, env)
             head = vault.head()
             if target != head:
-                _move_branch(vault, head, target)
+                vault.move_branch(head, target, "memvault: put local backups on top of the remote")
                 record["last_commit"] = target
             if pushed:
                 record["push_pending"] = 0
+                record["remote"] = rid
                 record["last_push"] = logs.utc_now()
                 logs.log(cfg.log_file, f"push ok {waiting} backup(s) to {url} as {target[:12]}")
                 return None
@@ -293,7 +223,8 @@ def integrated(vault: Vault, upstream: str, behind: list[str] | None = None) -> 
 
     It is `upstream` itself when nothing local is missing there, HEAD when the remote has
     nothing new; otherwise the local backups replayed onto `upstream`. The branch does
-    not move (see `integrate`). Never drops a commit of either side.
+    not move (`push_backlog` moves it once the result is pushed). Never drops a commit of
+    either side.
     """
     head = vault.head()
     if head is None or _is_ancestor(vault, head, upstream):
@@ -301,23 +232,6 @@ def integrated(vault: Vault, upstream: str, behind: list[str] | None = None) -> 
     if _is_ancestor(vault, upstream, head):
         return head
     return replay.replay(vault, head, upstream, behind)
-
-
-def integrate(vault: Vault, upstream: str) -> str:
-    """Put the local backups on top of `upstream` and move the branch and work tree there."""
-    head = vault.head()
-    new = integrated(vault, upstream)
-    if new != head:
-        _move_branch(vault, head, new)
-    return new
-
-
-def _move_branch(vault: Vault, old: str | None, new: str) -> None:
-    _set_marker(vault)
-    vault.git("update-ref", "-m", "memvault: put local backups on top of the remote",
-              f"refs/heads/{vault.branch}", new, old or ZERO)
-    vault.git("reset", "-q", "--hard", new)
-    _clear_marker(vault)
 
 
 # --- agreement, for `verify` ---------------------------------------------------------------
@@ -330,9 +244,9 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
     vault = Vault(cfg.vault_path, cfg.subdir, cfg.branch)
     if not vault.exists():
         return False, f"no vault at {cfg.vault_path}"
-    local = _rev(vault, f"refs/heads/{cfg.branch}")
+    local = vault.rev(f"refs/heads/{cfg.branch}")
     try:
-        proc = run_git(vault.path, "ls-remote", "--", remote_url(cfg), f"refs/heads/{cfg.branch}",
+        proc = vault.run("ls-remote", "--", remote_url(cfg), f"refs/heads/{cfg.branch}",
                        env=ssh_env(vault), timeout=cfg.timeout)
     except MemvaultError as exc:
         return False, f"remote {cfg.remote} cannot be reached: {exc}"
@@ -346,9 +260,9 @@ def check_tips(cfg: Config) -> tuple[bool, str]:
         return False, f"the local vault is empty; the remote tip is {remote[:12]}"
     if local == remote:
         return True, f"local and remote tips agree at {local[:12]}"
-    if _rev(vault, remote) is None:
+    if vault.rev(remote) is None:
         try:
-            run_git(vault.path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--",
+            vault.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--",
                     remote_url(cfg), f"refs/heads/{cfg.branch}", env=_no_url_in_reflog(ssh_env(vault)),
                     timeout=cfg.timeout)
         except MemvaultError as exc:

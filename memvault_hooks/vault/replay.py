@@ -6,20 +6,22 @@ and message; its files take exactly the content it backed up, so a vault never h
 textual merge of two JSON files. When the remote holds a newer backup (by commit time)
 of a file a local commit also changed, a final `merge` commit, dated like that backup,
 puts it back at the tip: both versions stay in history, the newest is the tip. Only
-objects are written here; moving the branch is `remote.integrate`'s job.
+objects are written here; moving the branch is `Vault.move_branch`'s job.
 """
 from __future__ import annotations
 
 import os
-import time
 
+from memvault_hooks.ui import logs
 from memvault_hooks.vault import message
-from memvault_hooks.vault.gitenv import run_git
+from memvault_hooks.vault.vault import REPLAY_INDEX
+from memvault_hooks.vault.vault import ZERO
 from memvault_hooks.vault.vault import Vault
+from memvault_hooks.vault.vault import commit_env
+from memvault_hooks.vault.vault import hostname
+from memvault_hooks.vault.vault import zsplit
 
-REPLAY_INDEX = "memvault-replay.index"
 MERGE_TRIGGER = "merge"
-ZERO = "0" * 40
 
 
 def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = None) -> str:
@@ -29,7 +31,7 @@ def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = No
     vault knew the remote's history) with content that is an older version the remote
     holds is left out: the remote's newest version stays the newest (SPEC "Joining a shared
     vault"). Such paths are appended to `behind`."""
-    proc = run_git(vault.path, "merge-base", head, upstream, check=False)
+    proc = vault.run("merge-base", head, upstream, check=False)
     base = proc.stdout.decode().strip() or None if proc.returncode == 0 else None
     lines = vault.git("rev-list", "--reverse", "--topo-order", "--parents", head,
                       *([f"^{base}"] if base else [])).decode().splitlines()
@@ -64,7 +66,7 @@ def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = No
         listing = vault.git("diff", "--name-only", "-z", "--no-renames", base, upstream)
     else:
         listing = vault.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", upstream)
-    remote_paths = {name.decode("utf-8", errors="surrogateescape") for name in listing.split(b"\0") if name}
+    remote_paths = set(zsplit(listing))
     remote_times = _remote_times(vault, base, upstream, remote_paths & set(local_times))
     newer = sorted(p for p, t in remote_times.items() if t > local_times[p])
     if newer:
@@ -78,25 +80,20 @@ def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = No
 
 def _older_upstream(vault: Vault, upstream: str, path: str, blob: str) -> bool:
     """`blob` is a version of `path` in `upstream`'s history, but not the one at its tip."""
-    proc = run_git(vault.path, "rev-parse", "--verify", "-q", f"{upstream}:{path}", check=False)
-    latest = proc.stdout.decode().strip() if proc.returncode == 0 else None
-    if latest is None or latest == blob:
-        return False
-    out = vault.git("log", "--format=", "--raw", "--no-abbrev", "--no-renames", "--full-history",
-                    upstream, "--", path).decode(errors="replace")
-    return any(line.startswith(":") and line.split("\t", 1)[0].split()[3:4] == [blob] for line in out.splitlines())
+    latest = vault.rev(f"{upstream}:{path}", peel=None)
+    return latest is not None and latest != blob and blob in vault.blob_history(path, upstream)
 
 
 def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, str, str, bool]]:
     """(path, mode, blob, added) a commit set against its first parent; mode '0' = deleted."""
     args = [parent, commit] if parent else ["--root", commit]
     out = vault.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", *args)
-    fields = out.split(b"\0")
+    fields = zsplit(out)
     changes = []
     i = 0
-    while i + 1 < len(fields) and fields[i].startswith(b":"):
-        meta = fields[i][1:].decode().split()
-        path = fields[i + 1].decode("utf-8", errors="surrogateescape")
+    while i + 1 < len(fields) and fields[i].startswith(":"):
+        meta = fields[i][1:].split()
+        path = fields[i + 1]
         if meta[4].startswith("D"):
             changes.append((path, "0", ZERO, False))
         else:
@@ -149,11 +146,10 @@ def _take_remote(vault: Vault, tip: str, tree: str, upstream: str, paths: list[s
     """A commit, dated like the remote backups it restores, that sets `paths` back to them."""
     out = vault.git("ls-tree", "-z", "--full-tree", upstream, "--", *paths)
     at_remote = {}
-    for record in out.split(b"\0"):
-        if record:
-            meta, _, name = record.partition(b"\t")
-            mode, _, blob = meta.decode().split()
-            at_remote[name.decode("utf-8", errors="surrogateescape")] = (mode, blob)
+    for record in zsplit(out):
+        meta, _, name = record.partition("\t")
+        mode, _, blob = meta.split()
+        at_remote[name] = (mode, blob)
     changes = [(p, *at_remote.get(p, ("0", ZERO)), False) for p in paths]
     new_tree = _apply(vault, changes, index_env)
     if new_tree == tree:
@@ -161,10 +157,5 @@ def _take_remote(vault: Vault, tip: str, tree: str, upstream: str, paths: list[s
     prefix = f"{vault.subdir}/"
     listed = [(p[len(prefix):] if p.startswith(prefix) else p, "modified" if p in at_remote else "deleted")
               for p in paths]
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
-    host = os.uname().nodename
-    text = message.build(stamp, MERGE_TRIGGER, host, None, listed)
-    date = f"@{when} +0000"
-    env = {"GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
-           "GIT_COMMITTER_NAME": "memvault", "GIT_COMMITTER_EMAIL": f"memvault@{host}", "GIT_COMMITTER_DATE": date}
-    return vault.git("commit-tree", new_tree, "-p", tip, input=text.encode(), env=env).decode().strip()
+    text = message.build(logs.utc_now(when), MERGE_TRIGGER, hostname(), None, listed)
+    return vault.git("commit-tree", new_tree, "-p", tip, input=text.encode(), env=commit_env(when)).decode().strip()

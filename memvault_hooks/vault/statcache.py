@@ -41,13 +41,15 @@ def record_sig(vault_path: str) -> list[int] | None:
 
 
 def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: list[int] | None,
-            subdir: str) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None, str]:
-    # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet.
-    return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir)
+            subdir: str, remote: str) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None, str, str]:
+    # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet;
+    # so is the remote (state.remote_id): a new one has yet to receive the branch.
+    return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote)
 
 
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
-          stop_at_change: bool = False, subdir: str | None = None) -> tuple[dict[str, Signature], Expansion, bool] | None:
+          stop_at_change: bool = False, subdir: str | None = None,
+          remote: str = "") -> tuple[dict[str, Signature], Expansion, bool] | None:
     """(present files with their stat now, the expansion, whether none changed), or None.
 
     None means the cache cannot answer (missing, stale, a folder changed, a file is no
@@ -62,8 +64,9 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
             header, folders, files = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "")
-    if not isinstance(header, tuple) or header[:4] != expected[:4] or (subdir is not None and header[4:] != expected[4:]):
+    expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "", remote)
+    if (not isinstance(header, tuple) or len(header) != len(expected) or header[:4] != expected[:4]
+            or header[5] != expected[5] or (subdir is not None and header[4] != expected[4])):
         return None
     expansion = Expansion()
     expansion.started_ns = started_ns
@@ -110,7 +113,7 @@ def drop(vault_path: str) -> None:
 
 def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
          present: dict[str, Signature], expansion: Expansion, record: state.Record,
-         sig_of_record: list[int] | None, subdir: str = "") -> bool:
+         sig_of_record: list[int] | None, subdir: str = "", remote: str = "") -> bool:
     """Write the cache when the record says everything present is backed up (best effort).
 
     `sig_of_record` is the record file's stat taken before `record` was read (or right
@@ -128,7 +131,7 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         # reads it again, exactly as the record's own comparison would say.
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
-        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir), folders, files))
+        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote), folders, files))
         write_atomic(path_in(vault_path), data)
         return True
     except OSError:

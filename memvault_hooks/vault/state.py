@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the record's shape, for type checkers: the hook's path does
         last_run: NotRequired[str]  # the last sync, successful or not
         last_push: NotRequired[str]
         subdir: NotRequired[str]    # vault.subdir the files were backed up under
+        remote: NotRequired[str]    # remote_id of the vault.remote the branch was last pushed to ("" none)
         unpacked: NotRequired[list[int]]  # packing: loose bytes and objects since the last repack
 
 STATE_NAME = ".last_sync"
@@ -89,6 +90,20 @@ def same_subdir(record: Record, subdir: str) -> bool:
     """Whether the record's files were backed up under `subdir` (a record from before the
     subdir was kept in it: yes)."""
     return record.get("subdir", subdir) == subdir
+
+
+def remote_id(url: str | None) -> str:
+    """A short stand-in for `vault.remote` (the record never holds the URL or its credentials)."""
+    import zlib
+
+    return f"{zlib.crc32(url.encode('utf-8', 'surrogateescape')):08x}" if url else ""
+
+
+def same_remote(record: Record, rid: str) -> bool:
+    """Whether the branch was last pushed to the remote `rid` names, or there is no remote
+    (a record from before the remote was kept in it: yes). A remote set or changed since
+    then needs a push though no memory file changed."""
+    return not rid or record.get("remote", rid) == rid
 
 
 def entry_matches(entry: Entry | None, sig: Signature) -> TypeGuard[Entry]:

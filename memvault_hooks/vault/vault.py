@@ -1,8 +1,10 @@
-"""The vault repository on the sync path: create it, keep it sane, commit into it.
+"""The vault repository: create it, keep it sane, read its tip, commit into it, move its branch.
 
-Sync runs git's own plumbing through `gitenv.run_git` (one process per step, never
-one per file) and leans on git's atomic primitives; GitPython serves the history
-commands, where its object model helps, and is never imported here.
+Every git call on the vault goes through `Vault.run` (`gitenv.run_git`: one process per
+step, never one per file; bounded and in its own session for the network) and leans on
+git's atomic primitives. `Vault` owns the questions every layer asks: `rev` (any ref, HEAD
+among them), `blobs(rev)`, `zsplit` for git's NUL-separated output, the commit identity
+(`commit_env`). GitPython serves the history walk (history.py) and is never imported here.
 """
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from collections.abc import Iterable
 
 from memvault_hooks import dirs
 from memvault_hooks.vault import git_children
+from memvault_hooks.vault import gitenv
 from memvault_hooks import processes
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault.file_lock import LOCK_NAME
 from memvault_hooks.vault.file_lock import PENDING_NAME
+from memvault_hooks.vault.gitenv import Completed
+from memvault_hooks.vault.gitenv import GitError
 from memvault_hooks.vault.gitenv import run_git
 from memvault_hooks.vault.snapshot import Capture
 from memvault_hooks.vault.state import CHECKED_NAME
@@ -39,6 +44,33 @@ VAULT_SETTINGS = (
     ("core.logAllRefUpdates", "true"),
     ("core.symlinks", "false"),
 )
+# Written before the branch moves under the work tree, removed once they agree again.
+RESET_MARKER = "memvault-reset-worktree"
+# The one remote a vault knows (its URL is `vault.remote`'s, remote.py keeps it so).
+REMOTE_NAME = "origin"
+# The private index a replay (replay.py) builds its trees in; a killed run's is removed.
+REPLAY_INDEX = "memvault-replay.index"
+ZERO = "0" * 40
+
+
+def zsplit(out: bytes) -> list[str]:
+    """git's NUL-separated output (`-z`) as names, undecodable bytes kept (surrogateescape)."""
+    return [field.decode("utf-8", errors="surrogateescape") for field in out.split(b"\0") if field]
+
+
+def hostname() -> str:
+    """This machine's name, as memvault's commits carry it (identity and Memvault-Host)."""
+    return os.uname().nodename
+
+
+def commit_env(when_epoch: int) -> dict[str, str]:
+    """The identity every memvault commit carries: `memvault@<host>`, dated `when_epoch` (UTC)."""
+    host = hostname()
+    date = f"@{when_epoch} +0000"
+    return {
+        "GIT_AUTHOR_NAME": "memvault", "GIT_AUTHOR_EMAIL": f"memvault@{host}", "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_NAME": "memvault", "GIT_COMMITTER_EMAIL": f"memvault@{host}", "GIT_COMMITTER_DATE": date,
+    }
 
 
 class Vault:
@@ -48,8 +80,19 @@ class Vault:
         self.branch = branch
         self.tmp_dir = os.path.join(path, TMP_NAME)
 
-    def git(self, *args: str, **kwargs: object) -> bytes:
-        return run_git(self.path, *args, **kwargs).stdout  # type: ignore[arg-type]
+    def run(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float | None = None, check: bool = True) -> Completed:
+        """git in the vault, through the one guarded runner (`timeout`: the network variant)."""
+        return run_git(self.path, *args, input=input, env=env, timeout=timeout, check=check)
+
+    def git(self, *args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> bytes:
+        """git's output; GitError when it fails."""
+        return self.run(*args, input=input, env=env, timeout=timeout).stdout
+
+    def rev(self, ref: str, peel: str | None = "commit") -> str | None:
+        """The object `ref` names (peeled to a commit unless `peel` says otherwise), or None."""
+        return gitenv.rev(self.path, f"{ref}^{{{peel}}}" if peel else ref)
 
     def exists(self) -> bool:
         return os.path.isdir(os.path.join(self.path, ".git"))
@@ -135,12 +178,13 @@ class Vault:
                 else:
                     os.unlink(entry.path)
 
-    def head(self) -> str | None:
-        proc = run_git(self.path, "rev-parse", "--verify", "-q", "HEAD", check=False)
-        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+    def setting(self, key: str) -> str | None:
+        """A git config value of the vault (`remote.origin.url`, ...), or None when unset."""
+        proc = self.run("config", "--get", key, check=False)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
-    def head_fast(self) -> str | None:
-        """HEAD read from the files git writes after a commit; rev-parse when in doubt."""
+    def head(self) -> str | None:
+        """HEAD's commit, read from the files git writes after a commit; rev-parse when in doubt."""
         git_dir = os.path.join(self.path, ".git")
         try:
             with open(os.path.join(git_dir, "HEAD"), encoding="ascii") as f:
@@ -152,25 +196,31 @@ class Vault:
                     return sha
         except (OSError, UnicodeDecodeError):
             pass
-        return self.head()
+        return self.rev("HEAD")
 
-    def tip_blobs(self) -> dict[str, str]:
-        """Blob id of every file in the tip commit, keyed by path relative to source_dir."""
-        proc = run_git(self.path, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--", f"{self.subdir}/",
-                       check=False)
-        if proc.returncode != 0:
-            if self.head() is None:
-                return {}  # no commit yet
-            run_git(self.path, "ls-tree", "HEAD", check=True)  # raises with git's reason
-        out = proc.stdout
+    def blobs(self, rev: str = "HEAD") -> dict[str, str]:
+        """Blob id of every file `rev` holds under the subdir, keyed by path relative to
+        source_dir; {} before the first commit."""
         prefix = f"{self.subdir}/"
+        proc = self.run("ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix, check=False)
+        if proc.returncode != 0:
+            if rev == "HEAD" and self.head() is None:
+                return {}  # no commit yet
+            raise GitError(["ls-tree", rev], proc.returncode, proc.stderr.decode(errors="replace"))
         blobs = {}
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            meta, _, name = record.partition(b"\t")
-            path = name.decode("utf-8", errors="surrogateescape")
-            blobs[path[len(prefix):]] = meta.split()[2].decode()
+        for record in zsplit(proc.stdout):
+            meta, _, path = record.partition("\t")
+            blobs[path[len(prefix):]] = meta.split()[2]
+        return blobs
+
+    def blob_history(self, path: str, rev: str = "HEAD") -> set[str]:
+        """Every blob id `path` (from the repository's root) has held in `rev`'s history."""
+        out = self.git("log", "--format=", "--raw", "--no-abbrev", "--no-renames", "--full-history", rev, "--", path)
+        blobs = set()
+        for line in out.decode(errors="replace").splitlines():
+            fields = line.split("\t", 1)[0].split()
+            if len(fields) >= 4 and line.startswith(":"):
+                blobs.add(fields[3])
         return blobs
 
     def stored_path(self, rel: str) -> str:
@@ -224,15 +274,13 @@ class Vault:
         # Files above core.bigFileThreshold are streamed into a pack (flat memory); at
         # zlib level 1, as git writes loose objects, that is ~2.5x faster than level 6.
         self.git("-c", "pack.compression=1", "add", "-A", "--", *paths)
-        out = self.git("diff", "--cached", "--name-status", "--no-renames", "-z")
-        fields = out.split(b"\0")
+        fields = zsplit(self.git("diff", "--cached", "--name-status", "--no-renames", "-z"))
         kinds = {"A": "added", "M": "modified", "D": "deleted", "T": "modified"}
         prefix = f"{self.subdir}/"
         changes = []
-        for status, name in zip(fields[0::2], fields[1::2]):
-            path = name.decode("utf-8", errors="surrogateescape")
+        for status, path in zip(fields[0::2], fields[1::2]):
             changes.append((path[len(prefix):] if path.startswith(prefix) else path,
-                            kinds.get(status.decode()[:1], "modified")))
+                            kinds.get(status[:1], "modified")))
         if not changes:
             return None
         message = message_for(changes)
@@ -240,4 +288,70 @@ class Vault:
         # vault packed on its own budget (one git process fewer per sync).
         self.git("-c", "maintenance.auto=false", "commit", "-q", "--no-verify", "-F", "-",
                  input=message.encode(), env=env)
-        return self.head_fast() or "", changes
+        return self.head() or "", changes
+
+    # -- the branch: moving it, and repairing what a killed run left ------------------------
+    def move_branch(self, old: str | None, new: str, why: str) -> None:
+        """Move the branch from `old` to `new` (compare-and-swap) and the work tree with it.
+
+        A marker lies in `.git` while the two disagree: a run killed meanwhile leaves it,
+        and the next one (`recover`) puts the work tree back on the tip."""
+        self.set_marker()
+        self.git("update-ref", "-m", why, f"refs/heads/{self.branch}", new, old or ZERO)
+        self.git("reset", "-q", "--hard", new)
+        self.clear_marker()
+
+    def set_marker(self) -> None:
+        fd = os.open(os.path.join(self.path, ".git", RESET_MARKER), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+
+    def clear_marker(self) -> None:
+        try:
+            os.unlink(os.path.join(self.path, ".git", RESET_MARKER))
+        except FileNotFoundError:
+            pass
+
+    def recover(self) -> None:
+        """Under the lock, on an existing vault: finish what a killed run left half done.
+
+        Aborts a rebase or merge in progress (ours never start one, but a person or an older
+        version may have), re-attaches HEAD to the branch (detached, or on another branch),
+        and puts the index and work tree back on the tip when a run died while moving the
+        branch. Costs a few stat calls when there is nothing to do.
+        """
+        git_dir = os.path.join(self.path, ".git")
+        reset = os.path.exists(os.path.join(git_dir, RESET_MARKER))
+        for name in ("rebase-merge", "rebase-apply"):
+            state_dir = os.path.join(git_dir, name)
+            if os.path.isdir(state_dir):
+                import shutil
+
+                self.run("rebase", "--abort", check=False)
+                shutil.rmtree(state_dir, ignore_errors=True)
+                reset = True
+        for name in ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE"):
+            try:
+                os.unlink(os.path.join(git_dir, name))
+                reset = True
+            except FileNotFoundError:
+                pass
+        for name in (REPLAY_INDEX, f"{REPLAY_INDEX}.lock", "FETCH_HEAD.lock",
+                     os.path.join("refs", "remotes", REMOTE_NAME, f"{self.branch}.lock")):
+            try:
+                os.unlink(os.path.join(git_dir, name))
+            except FileNotFoundError:
+                pass
+        branch_ref = f"refs/heads/{self.branch}"
+        try:
+            with open(os.path.join(git_dir, "HEAD"), encoding="utf-8", errors="replace") as f:
+                head = f.read().strip()
+        except OSError:
+            head = ""
+        if head != f"ref: {branch_ref}" and self.rev(branch_ref) is not None:
+            self.git("symbolic-ref", "HEAD", branch_ref)  # detached or elsewhere: back
+            reset = True
+        if not reset:
+            return
+        if self.head() is not None:
+            self.git("reset", "-q", "--hard", "HEAD")
+        self.clear_marker()

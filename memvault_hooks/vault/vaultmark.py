@@ -59,9 +59,10 @@ def _made_by_earlier_release(path: str) -> bool:
                 return False
     except OSError:
         return False
+    from memvault_hooks.vault.gitenv import rev
     from memvault_hooks.vault.gitenv import run_git
 
-    if run_git(path, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+    if rev(path, "HEAD") is None:
         return True  # no commit yet
     subject = run_git(path, "log", "-1", "--format=%s", "HEAD", check=False).stdout.decode(errors="replace")
     return subject.startswith("memvault: ")

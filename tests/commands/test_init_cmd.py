@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -222,3 +223,62 @@ def test_init_writes_a_failed_clone_with_git_words_to_the_error_log(tmp_path: Pa
     assert f"repository '{url}' does not exist" in proc.stderr, proc.stderr
     logged = Path(config.from_args(str(b.root), None).error_log).read_text()
     assert "init: cannot clone the vault" in logged and "does not exist" in logged
+
+
+def _agent_project(tmp_path: Path) -> Path:
+    """A project where Claude Code, Cursor and Cline keep their memory."""
+    root = tmp_path / "agents"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "CLAUDE.md").write_text("# project rules\n")
+    (root / ".cursor" / "rules").mkdir(parents=True)
+    (root / ".cursor" / "rules" / "a.mdc").write_text("---\ndescription: a\n---\nuse tabs\n")
+    (root / "memory-bank").mkdir()
+    (root / "memory-bank" / "x.md").write_text("# progress\n")
+    (root / "notes.md").write_text("not a memory file\n")
+    return root
+
+
+def test_init_detects_presets_writes_them_and_prints_every_file(tmp_path: Path, isolated_home: Path) -> None:
+    root = _agent_project(tmp_path)
+    outside = isolated_home / ".claude" / "projects" / re.sub(r"[^A-Za-z0-9]", "-", str(root)) / "memory"
+    outside.mkdir(parents=True)
+    (outside / "MEMORY.md").write_text("# auto memory\n")
+    vault = tmp_path / "vault"
+    proc = memvault("init", "--vault", str(vault), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load((root / ".memvault.yaml").read_text())["presets"] == ["claude-code", "cline", "cursor"]
+    listed = proc.stdout.split("will back up 3 files")[1].split("\nmemvault:")[0].split()
+    assert listed[-3:] == [".cursor/rules/a.mdc", "CLAUDE.md", "memory-bank/x.md"]
+    # Claude Code's folder outside the project is named, and honestly as not backed up.
+    assert "NOT backed up yet: 1 file" in proc.stdout and f"{outside / 'MEMORY.md'}  (claude-code)" in proc.stdout
+
+    sync = memvault("sync", cwd=root)
+    assert sync.returncode == 0, sync.stderr
+    stored = vault / "rAgentShared"
+    assert (stored / "CLAUDE.md").read_text() == "# project rules\n"
+    assert (stored / ".cursor" / "rules" / "a.mdc").read_text().endswith("use tabs\n")
+    assert (stored / "memory-bank" / "x.md").read_text() == "# progress\n"
+    assert not (stored / "notes.md").exists() and not list(stored.glob("@*"))
+    log = json.loads(memvault("log", "--json", cwd=root).stdout)
+    assert [f["path"] for f in log[0]["files"]] == [".cursor/rules/a.mdc", "CLAUDE.md", "memory-bank/x.md"]
+    assert len(json.loads(memvault("log", ".cursor/rules/a.mdc", "--json", cwd=root).stdout)) == 1
+
+    (root / "memory-bank" / "x.md").write_text("")  # an agent wiped it
+    status = json.loads(memvault("status", "--json", cwd=root).stdout)
+    assert status["changed"] == ["memory-bank/x.md"]
+    restored = memvault("restore", "memory-bank/x.md", cwd=root)
+    assert restored.returncode == 0, restored.stderr
+    assert (root / "memory-bank" / "x.md").read_text() == "# progress\n"
+
+    allow = memvault("allow", cwd=root)
+    assert allow.returncode == 0 and f"{outside / 'MEMORY.md'}  (claude-code)" in allow.stdout
+
+
+def test_init_without_agent_files_writes_no_presets(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    proc = memvault("init", "--vault", str(tmp_path / "v"), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load((root / ".memvault.yaml").read_text())["presets"] == []
+    assert "NOT backed up" not in proc.stdout

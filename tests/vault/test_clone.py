@@ -104,7 +104,7 @@ def test_a_silent_server_is_cut_off_at_the_timeout(tmp_path: Path) -> None:
 def test_clone_beside_a_held_vault_lock_keeps_that_lock(project: Project, tmp_path: Path) -> None:
     """`init --remote` clones while holding the vault lock, which lives in the vault folder."""
     from memvault_hooks.vault import file_lock
-    from memvault_hooks.vault.remote import RESET_MARKER
+    from memvault_hooks.vault.vault import RESET_MARKER
 
     remote = _bare_with(project, tmp_path)
     dest = tmp_path / "new-vault"

@@ -43,7 +43,7 @@ def test_marker_round_trip_in_its_one_format(tmp_path: Path) -> None:
     file_lock.mark_pending(str(tmp_path), "post-commit", 4242)
     assert (tmp_path / file_lock.PENDING_NAME).read_text() == "post-commit\n4242\n"
     assert file_lock.read_pending(str(tmp_path)) == ("post-commit", 4242)
-    assert file_lock.take_pending(str(tmp_path)) == "post-commit"
+    assert file_lock.take_pending(str(tmp_path)) == ("post-commit", 4242)
     assert file_lock.read_pending(str(tmp_path)) is None
     file_lock.mark_pending(str(tmp_path), "cron")
     assert file_lock.read_pending(str(tmp_path)) == ("cron", None)

@@ -18,6 +18,7 @@ import pytest
 
 from memvault_hooks import config as config_mod
 from memvault_hooks.vault import remote
+from memvault_hooks.vault import vault
 from remote_support import AUTH_REPLY
 from remote_support import LoopbackServer
 from remote_support import bare_remote
@@ -50,7 +51,7 @@ def _vault_head(project: Project) -> str:
 def _assert_clean(project: Project) -> None:
     assert git(project.vault, "status", "--porcelain") == ""
     assert git(project.vault, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
-    for name in ("rebase-merge", "rebase-apply", remote.RESET_MARKER, remote.REPLAY_INDEX):
+    for name in ("rebase-merge", "rebase-apply", vault.RESET_MARKER, vault.REPLAY_INDEX):
         assert not (project.vault / ".git" / name).exists(), name
 
 
@@ -387,7 +388,7 @@ def test_run_killed_while_moving_the_branch_is_finished_by_the_next(tmp_path: Pa
     assert a.sync().returncode == 0
     # what a run killed between `update-ref` and `reset --hard` leaves: a stale index
     git(a.vault, "read-tree", "--empty")
-    (a.vault / ".git" / remote.RESET_MARKER).touch()
+    (a.vault / ".git" / vault.RESET_MARKER).touch()
     a.write("gpt4o_memories.json", '{"next": 1}')
     proc = a.sync()
     assert proc.returncode == 0, proc.stderr
@@ -542,3 +543,56 @@ def test_users_ssh_command_is_kept_and_cannot_prompt(tmp_path: Path, isolated_ho
     lines = seen.read_text().splitlines()
     assert "127.0.0.1" in lines[0] and "git-receive-pack" in lines[0]
     assert lines[1:] == []  # stdin is no terminal, and there is no controlling terminal
+
+
+def test_sync_once_commits_and_the_caller_pushes(tmp_path: Path) -> None:
+    """sync_once never reaches the network; push_now and run_locked push what waits."""
+    from memvault_hooks.vault import backup
+    from memvault_hooks.vault import file_lock
+    from memvault_hooks.vault import state
+
+    origin = bare_remote(tmp_path)
+    a = machine(tmp_path, "a", origin)
+    cfg = _cfg(a)
+    a.write("memory.json", '{"n": 1}')
+    with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+        result = backup.sync_once(cfg, "manual")
+    assert result.commit and result.errors == []
+    assert git(origin, "for-each-ref").strip() == ""  # nothing pushed by the commit step
+    assert state.load(cfg.vault_path)["push_pending"] == 1  # ... and the record says it waits
+    with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+        assert backup.push_now(cfg) is None
+    assert _remote_head(origin) == result.commit
+    assert state.load(cfg.vault_path)["push_pending"] == 0
+    a.write("memory.json", '{"n": 2}')
+    file_lock.mark_pending(cfg.vault_path, "post-rewrite")  # a hook asked meanwhile: taken by this run
+    pushes_before = len(git(a.vault, "reflog", "show", "--format=%gs", f"refs/remotes/origin/{cfg.branch}").split("\n"))
+    total = backup.run_locked(cfg, "manual")
+    assert total.errors == [] and _remote_head(origin) == _vault_head(a)
+    reflog = git(a.vault, "reflog", "show", "--format=%gs", f"refs/remotes/origin/{cfg.branch}").split("\n")
+    assert len(reflog) == pushes_before + 1  # one push for the run
+    assert file_lock.read_pending(cfg.vault_path) is None
+
+
+def test_a_remote_added_to_a_vault_with_backups_gets_them_at_the_next_sync(tmp_path: Path) -> None:
+    """Backups made before `vault.remote` was set are pushed by the next sync, changed or not
+    (a newcomer's dead end: "nothing to back up", push pending 0, verify FAIL)."""
+    project = machine(tmp_path, "a", None)
+    assert project.sync().returncode == 0
+    project.write("memory.json", json.dumps({"second": True}))
+    assert project.sync().returncode == 0
+    local_tip = git(project.vault, "rev-parse", "HEAD").strip()
+    bare = bare_remote(tmp_path)
+    set_remote(project, bare)
+    proc = project.sync()  # nothing changed in the memory files
+    assert proc.returncode == 0, proc.stderr
+    assert git(bare, "rev-parse", "main").strip() == local_tip
+    assert status(project)["push_pending"] == 0
+    assert project.run("verify").returncode == 0
+    # and through the hook's no-change path, for a remote that changes once more
+    other = bare_remote(tmp_path, "other.git")
+    set_remote(project, other)
+    proc = project.run("hook", "post-commit")
+    assert proc.returncode == 0, proc.stderr
+    wait_idle(project.vault)
+    assert git(other, "rev-parse", "main").strip() == local_tip

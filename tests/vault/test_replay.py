@@ -6,6 +6,7 @@ from pathlib import Path
 
 from memvault_hooks.vault import message
 from memvault_hooks.vault import replay
+from memvault_hooks.vault.vault import REPLAY_INDEX
 from memvault_hooks.vault.vault import Vault
 from support import git
 
@@ -44,7 +45,7 @@ def test_local_commits_keep_message_author_dates(tmp_path: Path) -> None:
         git(Path(repo), "log", "-1", "--format=%B%x00%an%x00%at%x00%ct", ours)
     assert git(Path(repo), "show", f"{new}:rAgentShared/memory.json") == "ours"
     assert git(Path(repo), "show", f"{new}:rAgentShared/other.json") == "theirs"
-    assert not (Path(repo) / ".git" / replay.REPLAY_INDEX).exists()
+    assert not (Path(repo) / ".git" / REPLAY_INDEX).exists()
     assert git(Path(repo), "rev-parse", "main").strip() == ours  # only objects were written
 
 
