@@ -228,26 +228,26 @@ class History:
         """Blob id of every file the version holds, keyed by path relative to source_dir."""
         return dict(sorted(self.vault.blobs(version.rev).items()))
 
-    def read(self, version: Version, rel: str) -> bytes | None:
-        """The exact bytes of `rel` in the version, or None when it holds no such file."""
+    def _blob(self, version: Version, rel: str) -> Any:
+        """GitPython's blob of `rel` in the version, or None when it holds no such file."""
         try:
             blob = self._repo.commit(version.rev).tree[f"{self.prefix}{rel}"]
         except KeyError:
             return None
-        if blob.type != "blob":
+        return blob if blob.type == "blob" else None
+
+    def read(self, version: Version, rel: str) -> bytes | None:
+        """The exact bytes of `rel` in the version, or None when it holds no such file."""
+        blob = self._blob(version, rel)
+        if blob is None:
             return None
         data: bytes = blob.data_stream.read()
         return data
 
     def entry(self, version: Version, rel: str) -> tuple[str, int] | None:
         """(blob id, size) of `rel` in the version, without reading its content; None when absent."""
-        try:
-            blob = self._repo.commit(version.rev).tree[f"{self.prefix}{rel}"]
-        except KeyError:
-            return None
-        if blob.type != "blob":
-            return None
-        return blob.hexsha, int(blob.size)
+        blob = self._blob(version, rel)
+        return None if blob is None else (blob.hexsha, int(blob.size))
 
     def entry_size(self, sha: str) -> int:
         """A blob's size, from git's object header (its content is not read)."""

@@ -158,10 +158,13 @@ def run_git(
     return proc
 
 
-def _run_subprocess(argv: list[str], input: bytes | None, env: dict[str, str]) -> Completed:
+def _popen(argv: list[str], input: bytes | None, env: dict[str, str],
+           preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
+    """git with pipes, private to its owner, in a process group of its own (recorded by the
+    caller through git_children)."""
     import subprocess
 
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -169,7 +172,12 @@ def _run_subprocess(argv: list[str], input: bytes | None, env: dict[str, str]) -
         env=env,
         umask=0o077,  # vault objects, folders and files stay private to their owner
         start_new_session=True,  # a group of its own, recorded (git_children)
+        preexec_fn=preexec_fn,
     )
+
+
+def _run_subprocess(argv: list[str], input: bytes | None, env: dict[str, str]) -> Completed:
+    proc = _popen(argv, input, env)
     record = git_children.register(proc.pid)
     try:
         out, err = proc.communicate(input)
@@ -267,16 +275,7 @@ def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str], time
     import signal
     import subprocess
 
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        umask=0o077,
-        start_new_session=True,
-        preexec_fn=_parent_death_signal(),
-    )
+    proc = _popen(argv, input, env, _parent_death_signal())
     record = git_children.register(proc.pid)
     try:
         out, err = proc.communicate(input, timeout=timeout)
