@@ -35,7 +35,8 @@ def relative(cfg: Config, name: str) -> str:
 
 
 def did_you_mean(rel: str, known: Iterable[str]) -> str:
-    """`; did you mean memory.json?` when a known memory file is spelt much like `rel`, else ''."""
+    """`; did you mean memory.json?` when a known memory file is spelt much like `rel`, else
+    the known ones (the first five), else ''."""
     import difflib
 
     names = sorted(set(known) - {rel})
@@ -44,4 +45,8 @@ def did_you_mean(rel: str, known: Iterable[str]) -> str:
         by_name = {name.rsplit("/", 1)[-1]: name for name in names}
         hits = difflib.get_close_matches(rel.rsplit("/", 1)[-1], list(by_name), n=1, cutoff=0.75)
         close = [by_name[hit] for hit in hits]
-    return f"; did you mean {close[0]}?" if close else ""
+    if close:
+        return f"; did you mean {close[0]}?"
+    if names:  # nothing alike: name what there is, so the next command can use one
+        return f"; the memory files it knows: {', '.join(names[:5])}{', ...' if len(names) > 5 else ''}"
+    return ""
