@@ -20,7 +20,7 @@ from trigger_support import stored
 from trigger_support import trailers
 from trigger_support import user_state
 
-pytest.importorskip("pre_commit")
+pytest.importorskip("pre_commit", reason="pre-commit is a test dependency: .ci/run installs it with .[test]")
 
 REPO = Path(__file__).resolve().parents[1]
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]

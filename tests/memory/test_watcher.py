@@ -167,7 +167,7 @@ def _no_inotify_possible() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _no_inotify_possible(), reason="needs unshare and user namespaces")
+@pytest.mark.skipif(not _no_inotify_possible(), reason="util-linux's unshare cannot make a user namespace here (.ci/run installs util-linux; CI runs as root)")
 def test_without_inotify_it_falls_back_to_polling_and_says_so(start) -> None:  # type: ignore[no-untyped-def]
     # In its own user namespace the watcher may create no inotify instance at all (the
     # limit there is 0; the machine's own limit is untouched): the native watch fails.

@@ -85,7 +85,7 @@ def test_passphrase_typed_at_a_terminal(tmp_path: Path) -> None:
     assert b"GOT typed one" in out
 
 
-@pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed")
+@pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed (.ci/run installs Debian's age)")
 def test_age_cli_opens_what_pyrage_wrote(tmp_path: Path) -> None:
     key = crypt.new_key()
     key_file = tmp_path / "key.txt"

@@ -155,7 +155,7 @@ def test_a_damaged_bundle_is_skipped_and_reported(tmp_path: Path) -> None:
     assert len(problems) == 1 and problems[0].startswith(damaged)
 
 
-@pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed")
+@pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed (.ci/run installs Debian's age)")
 def test_decrypt_by_hand_with_age_and_git_following_the_readme(tmp_path: Path) -> None:
     from test_crypt import _run_in_pty
 
