@@ -273,6 +273,9 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
     content is back only when that command returns. Its trigger is `trigger`, except on a
     lock a hook handed over and on every later round: then the latest marker's
     (`commit --amend` fires post-commit then post-rewrite: it is a rewrite)."""
+    if lock_fd is not None and not file_lock.is_lock_of(lock_fd, cfg.vault_path):
+        file_lock.release(lock_fd)  # the hook locked the vault of a configuration since changed
+        lock_fd = None
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
     total = Result()
     first = True

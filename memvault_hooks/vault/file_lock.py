@@ -41,6 +41,16 @@ def try_acquire(vault_path: str) -> int | None:
     return fd
 
 
+def is_lock_of(fd: int, vault_path: str) -> bool:
+    """Whether `fd` (handed over by a hook) is this vault's lock file: a hook that read the
+    configuration before it changed locked another vault."""
+    try:
+        held, here = os.fstat(fd), os.stat(os.path.join(vault_path, LOCK_NAME))
+    except OSError:
+        return False
+    return (held.st_dev, held.st_ino) == (here.st_dev, here.st_ino)
+
+
 def acquire(vault_path: str, timeout: float) -> int:
     """Wait up to `timeout` seconds for the lock."""
     deadline = time.monotonic() + timeout

@@ -109,3 +109,14 @@ def test_a_hook_that_fires_during_a_restore_is_run_after_it_under_its_own_trigge
     log = Path(config.from_args(str(project.root), None).log_file).read_text()
     assert "sync trigger=post-commit ok committed" in log, log
     assert not any(line.strip().isdigit() for line in log.splitlines()), log
+
+
+def test_a_handed_over_lock_is_known_as_this_vaults_or_another(tmp_path: Path) -> None:
+    """A hook that read the configuration before it changed hands over another vault's lock:
+    the sync must see that (run_locked then takes this vault's own lock)."""
+    mine, other = str(tmp_path / "mine"), str(tmp_path / "other")
+    fd = file_lock.try_acquire(other)
+    assert fd is not None
+    assert file_lock.is_lock_of(fd, other)
+    assert not file_lock.is_lock_of(fd, mine)
+    file_lock.release(fd)
