@@ -125,7 +125,7 @@ class _Run:
             read_at = time.time_ns()
             try:
                 cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
-                                       progress=progress)
+                                       progress=progress, store=vault.store)
             except snapshot.Unreadable as exc:
                 result.errors.append(str(exc))
                 continue
