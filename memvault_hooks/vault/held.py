@@ -202,3 +202,19 @@ def note(cfg: Config, found: list[Finding]) -> str:
         where = "the push of this backup is held"
     return (f"note: {len(found)} possible secret(s) in this backup (id, file, where, kind): "
             f"{'; '.join(map(describe, found))}; {where}. `memvault secrets` lists them")
+
+
+def status_problems(cfg: Config, found: list[Finding]) -> list[str]:
+    """`status` is not ok while findings hold the push."""
+    if not found or not holds(cfg):
+        return []
+    return [f"the push is held by {len(found)} possible secret(s) (listed under secrets). Next: {NEXT}"]
+
+
+def status_warnings(cfg: Config, found: list[Finding]) -> list[str]:
+    """Findings that hold nothing (no remote, or an encrypted one): worth knowing, not a failure."""
+    if not found or holds(cfg):
+        return []
+    why = "no vault.remote: nothing leaves this machine" if not cfg.remote else "vault.encrypt is on"
+    return [f"{len(found)} possible secret(s) in the vault ({why}; a plain remote set later would be held): "
+            "`memvault secrets` lists them"]
