@@ -143,12 +143,16 @@ def scan_revs(vault: Vault, revs: list[str]) -> list[Finding]:
 
 
 def allowed(vault: Vault) -> set[str]:
-    """The ids recorded as false positives in the vault's tip."""
-    if vault.head() is None:
-        return set()
-    out = vault.run("ls-tree", "-z", "--name-only", "--full-tree", "HEAD", "--", f"{ALLOW_DIR}/",
-                    check=False).stdout
-    return {name.rsplit("/", 1)[-1] for name in zsplit(out)}
+    """The ids recorded as false positives in the vault's tip, or in the remote's as last
+    fetched (another machine may have allowed them)."""
+    ids: set[str] = set()
+    for rev in ("HEAD", f"refs/remotes/{REMOTE_NAME}/{vault.branch}"):
+        if vault.rev(rev) is None:
+            continue
+        out = vault.run("ls-tree", "-z", "--name-only", "--full-tree", rev, "--", f"{ALLOW_DIR}/",
+                        check=False).stdout
+        ids |= {name.rsplit("/", 1)[-1] for name in zsplit(out)}
+    return ids
 
 
 def unresolved(vault: Vault, found: Iterable[Finding]) -> list[Finding]:
@@ -182,7 +186,22 @@ def check_push(cfg: Config, vault: Vault, record: state.Record) -> str | None:
     if not holds(cfg):
         return None
     found = findings(cfg, vault, record)
+    if found and _fetched(cfg, vault):
+        found = findings(cfg, vault, record)  # another machine may have allowed them meanwhile
     return message(found) if found else None
+
+
+def _fetched(cfg: Config, vault: Vault) -> bool:
+    """Fetch the remote's branch (bounded by vault.timeout); False when it cannot be reached
+    (the push is held either way: the hold is said, not the network)."""
+    from memvault_hooks.errors import MemvaultError
+    from memvault_hooks.vault import remote
+
+    try:
+        remote.fetch(vault, remote.remote_url(cfg), cfg.timeout, remote.ssh_env(vault))
+    except MemvaultError:
+        return False
+    return True
 
 
 # --- allowing -----------------------------------------------------------------------------

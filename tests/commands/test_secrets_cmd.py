@@ -244,3 +244,21 @@ def test_bad_arguments_exit_2(project: Project) -> None:
     assert project.run("secrets", "purge", "abc").returncode == 2
     assert project.run("secrets", "forget").returncode == 2
     assert os.path.exists(project.root / "memory.json")
+
+
+def test_an_allow_on_one_machine_releases_the_other(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    laptop = machine(tmp_path, "laptop", remote)
+    desktop = machine(tmp_path, "desktop", remote)
+    fixture = json.dumps({"password": KEYED}) + "\n"  # the same false positive on both machines
+    for project in (laptop, desktop):
+        (project.root / "memory.json").write_text(fixture)
+    assert laptop.sync().returncode == 1
+    (finding,) = json.loads(laptop.run("secrets", "--json").stdout)
+    assert laptop.run("secrets", "allow", finding["id"]).returncode == 0
+    synced = desktop.sync()  # it learns the allowance from the remote, and pushes
+    assert synced.returncode == 0, synced.stderr
+    tip = git(remote, "rev-parse", "main").strip()
+    assert tip == git(desktop.vault, "rev-parse", "main").strip()
+    assert git(remote, "ls-tree", "--name-only", "main", "memvault-allowed-secrets/").split() == [
+        f"memvault-allowed-secrets/{finding['id']}"]
