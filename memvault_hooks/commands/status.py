@@ -45,7 +45,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
     schedule = cron.installed_schedule(cfg)
     vault = backup.vault_of(cfg)
     behind_now = behind.live_files_behind(cfg.source_dir, cfg.files, vault, record)
-    report = {
+    report: dict[str, Any] = {
         "ok": False,
         "last_sync": state.last_success(cfg.vault_path, record),
         # A behind file differs from the tip too, but a sync will not take it: not "changed".
