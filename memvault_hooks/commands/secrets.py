@@ -37,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "allow" and not args.id:
         raise UsageError("`memvault secrets allow` needs the finding's ID: run `memvault secrets` to list them")
     cfg = config.from_args(args.directory, args.config)  # the trust rule, like `log`
+    from memvault_hooks.vault import vaultmark
+
+    vaultmark.check(cfg.vault_path)  # nothing of a repository memvault did not make is read
     vault = backup.vault_of(cfg)
     if args.action is None:
         return _list(cfg, vault, args.json)

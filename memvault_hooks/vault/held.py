@@ -157,6 +157,9 @@ def allowed(vault: Vault) -> set[str]:
 
 def unresolved(vault: Vault, found: Iterable[Finding]) -> list[Finding]:
     """Not allowed, one entry each (id, where)."""
+    found = list(found)
+    if not found:
+        return []
     ok = allowed(vault)
     seen: dict[tuple[str, str, str], Finding] = {}
     for f in found:
