@@ -262,3 +262,22 @@ def test_an_allow_on_one_machine_releases_the_other(tmp_path: Path) -> None:
     assert tip == git(desktop.vault, "rev-parse", "main").strip()
     assert git(remote, "ls-tree", "--name-only", "main", "memvault-allowed-secrets/").split() == [
         f"memvault-allowed-secrets/{finding['id']}"]
+
+
+def test_purge_of_a_text_memory_file(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    project = machine(tmp_path, "laptop", remote, files=("memory.json",))
+    assert project.sync().returncode == 0
+    (project.root / "MEMORY.md").write_text(f"# Notes\n\n- deploy key: {AWS}\n- prefer tabs\n")
+    held = project.sync()
+    assert held.returncode == 1 and "MEMORY.md line 3 aws-access-key" in held.stderr
+    (project.root / "MEMORY.md").write_text("# Notes\n\n- deploy key: in the password manager\n- prefer tabs\n")
+    assert project.sync().returncode == 1  # still held: the older backup holds it
+    purge = project.run("secrets", "purge", "--json")
+    assert purge.returncode == 0, purge.stderr
+    report = json.loads(purge.stdout)
+    assert report["push"] == "pushed" and [f["where"] for f in report["purged"]] == ["line 3"]
+    history = git(remote, "log", "-p", "main", "--", "rAgentShared/MEMORY.md")
+    assert "- deploy key: [REDACTED aws-access-key]" in history and "in the password manager" in history
+    assert_no_object_holds_a_value(remote)
+    assert_no_object_holds_a_value(project.vault)
