@@ -85,7 +85,7 @@ def after_commit(cfg: Config, vault: Vault, captures: Iterable[Capture],
     found = unresolved(vault, scan_blobs(by_blob.items(), read, cache_file(vault), size))
     if found:
         logs.log(cfg.log_file, f"secrets: {len(found)} possible secret(s) in this backup: "
-                 + "; ".join(map(describe, found)))
+                 + listed(found))
     return found
 
 
@@ -177,10 +177,18 @@ def findings(cfg: Config, vault: Vault, record: state.Record | None = None) -> l
 
 # --- holding ------------------------------------------------------------------------------
 
+SHOWN = 10  # findings named in one message; `memvault secrets` lists them all
+
+
+def listed(found: list[Finding]) -> str:
+    more = f"; and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+    return "; ".join(map(describe, found[:SHOWN])) + more
+
+
 def message(found: list[Finding]) -> str:
     """Why the push waits and what to do: one line (logs), never a value."""
     return (f"push held: {len(found)} possible secret(s) in backups not pushed yet "
-            f"(id, file, where, kind): {'; '.join(map(describe, found))}. "
+            f"(id, file, where, kind): {listed(found)}. "
             f"The backups are kept in the local vault; nothing was sent. Next: {NEXT}")
 
 
@@ -223,7 +231,7 @@ def note(cfg: Config, found: list[Finding]) -> str:
     else:
         where = "the push of this backup is held"
     return (f"note: {len(found)} possible secret(s) in this backup (id, file, where, kind): "
-            f"{'; '.join(map(describe, found))}; {where}. `memvault secrets` lists them")
+            f"{listed(found)}; {where}. `memvault secrets` lists them")
 
 
 def status_problems(cfg: Config, found: list[Finding]) -> list[str]:
