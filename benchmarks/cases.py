@@ -157,6 +157,20 @@ def sync_one_of_eight(root: str, env: dict[str, str], sizes: Sizes) -> Case:
                 goal=2.0)
 
 
+def secret_scan(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    """Scanning costs what it reads: only the changed file's new version is scanned."""
+    ours, _ = _primed(os.path.join(root, "ours"), env)
+    off = dict(env, MEMVAULT_BENCH_NO_SECRET_SCAN="1")  # the baseline's switch, for benchmarks only
+    base, _ = _primed(os.path.join(root, "base"), off)
+    return Case("secret-scan", "`memvault sync`, 1 of 8 x 100 KB files changed, secret scanning on vs off "
+                "(MEMVAULT_BENCH_NO_SECRET_SCAN=1, a switch for this baseline only)",
+                Command([*w.MEMVAULT, "sync", "--quiet"], ours, env,
+                        before=lambda i: w.bump(os.path.join(ours, "memory.json"), i + 1)),
+                Command([*w.MEMVAULT, "sync", "--quiet"], base, off,
+                        before=lambda i: w.bump(os.path.join(base, "memory.json"), i + 1)),
+                goal=1.3)
+
+
 def _commit_case(root: str, env: dict[str, str], changed: bool) -> Case:
     ours_project, vault = _primed(os.path.join(root, "ours"), env)
     base_project, _ = w.make_project(os.path.join(root, "base"), env, eight_files())
@@ -342,6 +356,7 @@ BUILDERS: dict[str, Callable[[str, dict[str, str], Sizes], Case]] = {
     "hook-nochange": hook_nochange,
     "sync-nochange": sync_nochange,
     "sync-1of8": sync_one_of_eight,
+    "secret-scan": secret_scan,
     "commit-hook-unchanged": commit_hook_unchanged,
     "commit-hook-changed": commit_hook_changed,
     "precommit": precommit,

@@ -117,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
         raise MemvaultError(reason) from None
     for err in result.errors:
         sys.stderr.write(f"memvault: {err}\n")
+    if result.secrets and not any(err.startswith("push held") for err in result.errors):
+        from memvault_hooks.vault import held
+
+        sys.stderr.write(f"memvault: {held.note(cfg, result.secrets)}\n")
     # Behind files need the user: said on every run shown, and once by a quiet one (cron mails it).
     told = result.newly_behind if args.quiet else result.behind
     if told:

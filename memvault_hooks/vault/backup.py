@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Collection
+from typing import Any
 
 from memvault_hooks.vault import behind
 from memvault_hooks.vault import file_lock
@@ -44,6 +45,7 @@ class Result:
         self.found = 0                       # memory files the patterns matched
         self.behind: list[str] = []       # files left out: an older version the vault holds
         self.newly_behind: list[str] = []  # ... of which this run found (the others: earlier runs)
+        self.secrets: list[Any] = []      # held.Finding: possible secrets in this run's commit
 
     @property
     def exit_code(self) -> int:
@@ -169,6 +171,9 @@ class _Run:
                     self.record["push_pending"] = (self.record.get("push_pending") or 0) + 1  # until pushed
                 packing.after_commit(vault.path, self.record, [cap.blob for cap in captures],
                                      [f"{cfg.subdir}/{path}" for path, _ in result.changes])
+                from memvault_hooks.vault import held
+
+                result.secrets = held.after_commit(cfg, vault, captures, result.changes)
         for rel in deleted:
             files.pop(rel, None)
 
@@ -304,6 +309,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
         total.found = result.found
         total.behind = result.behind
         total.newly_behind += result.newly_behind
+        total.secrets += result.secrets
         if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
             return total  # (a round that left the push to the next: whoever took the marker pushes)
         next_fd = file_lock.try_acquire(cfg.vault_path)
