@@ -42,6 +42,7 @@ class Case:
     # The least any backup written in Python must do here, timed alongside: when it alone
     # misses the goal, no Python implementation can meet it on this machine.
     floor: Command | None = None
+    floor_goal: float | None = None               # ratio of medians, ours / floor (issue 12's goals)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,8 +272,8 @@ def many_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     return Case("many-nochange", f"`memvault sync`, {sizes.many:,} files, nothing changed vs "
                 "`git status --porcelain` in the vault",
                 Command([*w.MEMVAULT, "sync", "--quiet"], project, env),
-                Command(["git", "status", "--porcelain"], vault, env), goal=1.0,
-                floor=Command(floor, project, env))
+                Command(["git", "status", "--porcelain"], vault, env),
+                floor=Command(floor, project, env), floor_goal=1.3)
 
 
 def many_ten_changed(root: str, env: dict[str, str], sizes: Sizes) -> Case:
@@ -293,7 +294,7 @@ def many_ten_changed(root: str, env: dict[str, str], sizes: Sizes) -> Case:
                 Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=bump_all(project, changed)),
                 Command(["sh", "-c", 'git add -- "$@" && git commit -q -m backup', "sh", *plain], repo, env,
                         before=bump_all(repo, plain)),
-                goal=2.0, floor=Command(floor, project, env, before=bump_all(floor_repo, plain)))
+                floor=Command(floor, project, env, before=bump_all(floor_repo, plain)), floor_goal=1.5)
 
 
 def _one_json_file(root: str, env: dict[str, str], size: int) -> tuple[str, str, str, str]:

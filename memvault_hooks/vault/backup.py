@@ -33,6 +33,7 @@ from memvault_hooks.vault.vault import commit_env
 from memvault_hooks.vault.vault import hostname
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
+SCAN_FRESH = 1.0  # seconds: a handed scan older than this when the lock is taken is not used
 
 
 class Result:
@@ -267,7 +268,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                progress: Progress | None = None, keep_local: bool = False, quiet: bool = False,
-               after_pid: int | None = None) -> Result:
+               after_pid: int | None = None, scan: sources.Scan | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more. The
     last sync pushes, once, before it lets the lock go.
@@ -278,10 +279,15 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
     content is back only when that command returns. Its trigger is `trigger`, except on a
     lock a hook handed over and on every later round: then the latest marker's
     (`commit --amend` fires post-commit then post-rewrite: it is a rewrite)."""
+    # A scan the caller made just before (the no-change check's) serves the first round,
+    # unless the lock was long in coming: then the files are looked at again.
+    asked = time.monotonic()
     if lock_fd is not None and not file_lock.is_lock_of(lock_fd, cfg.vault_path):
         file_lock.release(lock_fd)  # the hook locked the vault of a configuration since changed
         lock_fd = None
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
+    if time.monotonic() - asked > SCAN_FRESH:
+        scan = None
     total = Result()
     first = True
     while True:
@@ -295,7 +301,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                 pending = file_lock.take_pending(cfg.vault_path) or pending  # the latest hook names the run
             name = pending[0] if pending is not None and (lock_fd is not None or not first) else trigger
             run = _Run(cfg, name, quiet)
-            run.commit(progress=progress, keep_local=keep_local and first)
+            run.commit(progress=progress, keep_local=keep_local and first, scan=scan if first else None)
             again = os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME))
             if not again:
                 run.push()  # a round to come pushes instead (or the run that holds the lock then)
