@@ -269,9 +269,9 @@ def many_nochange(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     files = _many_files(sizes.many)
     project, vault = _primed(root, env, files, ("mem/**/*.json",))
     floor = _floor_script(root, project, sorted(files))
-    return Case("many-nochange", f"`memvault sync`, {sizes.many:,} files, nothing changed vs "
+    return Case("many-nochange", f"`memvault sync` as cron runs it, {sizes.many:,} files, nothing changed vs "
                 "`git status --porcelain` in the vault",
-                Command([*w.MEMVAULT, "sync", "--quiet"], project, env),
+                Command([*w.CRON_SYNC, "sync", "--trigger", "cron", "--quiet"], project, env),
                 Command(["git", "status", "--porcelain"], vault, env),
                 floor=Command(floor, project, env), floor_goal=1.3)
 
@@ -289,9 +289,10 @@ def many_ten_changed(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     floor_repo = w.plain_repo(os.path.join(root, "floor"), env, os.path.join(project, "mem"))
     floor = [*_floor_script(root, project, sorted(files)), floor_repo, *plain]
 
-    return Case("many-10changed", f"`memvault sync`, {sizes.many:,} files, 10 changed vs `git add` + "
-                "`git commit` of those 10 in a plain repo",
-                Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=bump_all(project, changed)),
+    return Case("many-10changed", f"`memvault sync` as cron runs it, {sizes.many:,} files, 10 changed vs "
+                "`git add` + `git commit` of those 10 in a plain repo",
+                Command([*w.CRON_SYNC, "sync", "--trigger", "cron", "--quiet"], project, env,
+                        before=bump_all(project, changed)),
                 Command(["sh", "-c", 'git add -- "$@" && git commit -q -m backup', "sh", *plain], repo, env,
                         before=bump_all(repo, plain)),
                 floor=Command(floor, project, env, before=bump_all(floor_repo, plain)), floor_goal=1.5)
