@@ -26,6 +26,8 @@ source_dir: .                 # where memory files live; relative to the project
 files:                        # names or glob patterns (**, *) relative to source_dir
 {files}
 presets: [{presets}]{presets_comment}
+# sources:                    # folders outside the project, stored as @<name>/<path> (needs `memvault allow`)
+#   - {{name: notes, dir: ~/agent-notes, files: ["**/*.md"]}}
 vault:
 {vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
   remote: {remote}{remote_comment}
