@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from memvault_hooks.config import Config
     from memvault_hooks.memory.sources import Scan
     from memvault_hooks.memory.sources import Signature
+    from memvault_hooks.ui.progress import Progress
     from memvault_hooks.vault.snapshot import Capture
 
     Root = tuple[str, str, tuple[str, ...]]
@@ -109,15 +110,16 @@ def live_blob_id(cfg: Config, stored: str) -> str:
     return safe_open.live_blob_id(folder, rel)
 
 
-def capture(cfg: Config, stored: str, tmp_dir: str, **options: object) -> Capture:
+def capture(cfg: Config, stored: str, tmp_dir: str, validate: bool = True,
+            progress: Progress | None = None) -> Capture:
     """snapshot.capture of the live file, named by its stored path."""
     from memvault_hooks.vault import snapshot
 
     folder, rel, _ = locate(cfg, stored)
     if rel == stored:
-        return snapshot.capture(folder, rel, tmp_dir, **options)  # type: ignore[arg-type]
+        return snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress)
     try:
-        cap = snapshot.capture(folder, rel, tmp_dir, **options)  # type: ignore[arg-type]
+        cap = snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress)
     except snapshot.Unreadable as exc:
         from memvault_hooks.ui.pathquote import quote
 

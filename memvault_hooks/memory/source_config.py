@@ -104,7 +104,7 @@ def _entry(where: str, i: int, entry: object, project: str, vault_path: str,
     return (f"@{name}/", resolved, patterns)
 
 
-def _preset_places(project: str, names: list[str], extra: Extra, taken: dict[str, str]) -> None:
+def _preset_places(project: str, names: list[str], extra: Extra) -> None:
     """Each preset's place outside the project, as a source `@<preset>/...`."""
     from memvault_hooks.memory import presets
 
@@ -138,5 +138,5 @@ def resolve(where: str, project: str, vault_path: str, entries: list[Any], prese
         extra.sources.append((prefix, folder, patterns))
         extra.outside.append(_setting(f"sources.{prefix[1:-1]}", folder, patterns, ""))
     if outside_presets:
-        _preset_places(project, outside_presets, extra, taken)
+        _preset_places(project, outside_presets, extra)
     return extra
