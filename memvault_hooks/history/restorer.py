@@ -78,7 +78,8 @@ def live_target(source_dir: str, rel: str, stored: str | None = None) -> str:
     path = os.path.join(source_dir, *rel.split("/"))
     real = os.path.realpath(path)
     if not sources.inside(real, os.path.realpath(source_dir)):
-        raise MemvaultError(f"{stored or rel}: {path} leads outside {source_dir} (a symlink); not followed, "
+        where = "source_dir" if stored in (None, rel) else "its source's dir"
+        raise MemvaultError(f"{stored or rel}: {path} leads outside {where} {source_dir} (a symlink); not followed, "
                             "nothing restored")
     if os.path.isdir(real):
         raise MemvaultError(f"{rel}: {real} is a folder; nothing restored")
