@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from memvault_hooks.memory.sources import Scan
     from memvault_hooks.memory.sources import Signature
     from memvault_hooks.ui.progress import Progress
+    from collections.abc import Callable
+
     from memvault_hooks.vault.snapshot import Capture
+    from memvault_hooks.vault.snapshot import Stored
 
     Root = tuple[str, str, tuple[str, ...]]
 
@@ -111,15 +114,15 @@ def live_blob_id(cfg: Config, stored: str) -> str:
 
 
 def capture(cfg: Config, stored: str, tmp_dir: str, validate: bool = True,
-            progress: Progress | None = None) -> Capture:
+            progress: Progress | None = None, store: Callable[[str], Stored] | None = None) -> Capture:
     """snapshot.capture of the live file, named by its stored path."""
     from memvault_hooks.vault import snapshot
 
     folder, rel, _ = locate(cfg, stored)
     if rel == stored:
-        return snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress)
+        return snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress, store=store)
     try:
-        cap = snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress)
+        cap = snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress, store=store)
     except snapshot.Unreadable as exc:
         from memvault_hooks.ui.pathquote import quote
 

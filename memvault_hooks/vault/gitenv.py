@@ -176,6 +176,35 @@ def _popen(argv: list[str], input: bytes | None, env: dict[str, str],
     )
 
 
+class Background:
+    """A git started now and waited for later (`wait`), or ended early (`kill`): its work
+    overlaps this process's. Recorded through git_children like every other git."""
+
+    def __init__(self, cwd: str, *args: str) -> None:
+        self.args = args
+        argv = ["git", "-C", cwd, *VAULT_CONFIG, *args]
+        self._proc = _popen(argv, None, git_env(None), _parent_death_signal())
+        self._record = git_children.register(self._proc.pid)
+
+    def wait(self) -> Completed:
+        try:
+            out, err = self._proc.communicate()
+        except BaseException:
+            self.kill()
+            raise
+        git_children.unregister(self._record)
+        return Completed(list(self.args), self._proc.returncode, out, err)
+
+    def kill(self) -> None:
+        if self._proc.returncode is None:
+            try:
+                os.killpg(self._proc.pid, 9)
+            except OSError:
+                pass
+            self._proc.communicate()
+        git_children.unregister(self._record)
+
+
 def _run_subprocess(argv: list[str], input: bytes | None, env: dict[str, str]) -> Completed:
     proc = _popen(argv, input, env)
     record = git_children.register(proc.pid)

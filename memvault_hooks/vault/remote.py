@@ -168,6 +168,12 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
         record["push_pending"] = 0
         record["remote"] = rid
         return None
+    from memvault_hooks.vault import held
+
+    holding = held.check_push(cfg, vault, record)
+    if holding:
+        record["push_pending"] = waiting
+        return holding
     url = remote_url(cfg)
     clock = _Clock(cfg.timeout)
     try:
