@@ -55,7 +55,8 @@ class Config:
     (inspect, ast, ...) would cost a sync more than its own work on a few files."""
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
-                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "sources", "warnings", "outside")
+                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "sources",
+                 "warnings", "outside")
     project: str
     config_file: str | None
     source_dir: str
