@@ -22,7 +22,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any

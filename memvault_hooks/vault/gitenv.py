@@ -8,7 +8,7 @@ disables prompts, so a call can never touch the project's index or hang on a tty
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from typing import TYPE_CHECKING
 
 from memvault_hooks.vault import git_children
 from memvault_hooks.errors import MemvaultError

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 from memvault_hooks.ui import logs
 from memvault_hooks.ui.pathquote import quote

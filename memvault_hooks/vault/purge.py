@@ -13,7 +13,7 @@ secret is committed (and held) again, one that no longer does is backed up as it
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault import held

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from typing import TYPE_CHECKING
 
 from memvault_hooks.vault import gitenv
 from memvault_hooks.ui import logs
