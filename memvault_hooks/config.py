@@ -37,6 +37,7 @@ _TOP_KEYS = {
     "error_log": (str, type(None)),
     "mirror_deletions": bool,
     "presets": list,
+    "sources": list,
 }
 _VAULT_KEYS = {
     "path": (str, type(None)),
@@ -54,7 +55,8 @@ class Config:
     (inspect, ast, ...) would cost a sync more than its own work on a few files."""
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
-                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "outside")
+                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "sources",
+                 "warnings", "outside")
     project: str
     config_file: str | None
     source_dir: str
@@ -69,6 +71,10 @@ class Config:
     error_log: str
     mirror_deletions: bool
     presets: tuple[str, ...]   # preset names; their patterns inside the project are in `files`
+    # Folders outside source_dir (memory/places.py): (stored prefix '@name/', dir, patterns),
+    # the `sources` key's and the presets' places outside the project.
+    sources: tuple[tuple[str, str, tuple[str, ...]], ...]
+    warnings: tuple[str, ...]  # what the presets found wrong (a `.mcp.json` that is not JSON)
     outside: tuple[tuple[str, str, str], ...]  # the settings that wait for `memvault allow` (trust.py)
 
     def __init__(self, **values: Any) -> None:
@@ -98,6 +104,8 @@ class Config:
         values = dict(data)
         values["files"] = tuple(values["files"])
         values["presets"] = tuple(values["presets"])
+        values["sources"] = tuple((prefix, folder, tuple(pats)) for prefix, folder, pats in values["sources"])
+        values["warnings"] = tuple(values["warnings"])
         values["outside"] = tuple(tuple(setting) for setting in values["outside"])
         return cls(**values)
 
@@ -296,9 +304,11 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
     if remote is not None:
         check_remote(where, project, remote)
     from memvault_hooks import trust
+    from memvault_hooks.memory import source_config
 
+    extra = source_config.resolve(where, project, vault_path, raw.get("sources") or [], names)
     outside = trust.settings(project, source_dir, remote=remote, log_file=log_file if log_value else None,
-                             error_log=error_log if err_value else None)
+                             error_log=error_log if err_value else None, outside_sources=extra.outside)
     return Config(
         project=project,
         config_file=config_file,
@@ -314,6 +324,8 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         error_log=error_log,
         mirror_deletions=raw.get("mirror_deletions", False),
         presets=tuple(names),
+        sources=tuple(extra.sources),
+        warnings=tuple(extra.warnings),
         outside=outside,
     )
 

@@ -12,6 +12,7 @@ import os
 
 from memvault_hooks import dirs
 from memvault_hooks.ui import logs
+from memvault_hooks.memory import places
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.vault import statcache
@@ -51,6 +52,14 @@ def _config_sig(path: str | None) -> list[int] | None:
         return None
 
 
+def _presets_sig(project: str, presets: tuple[str, ...]) -> list[int] | None:
+    """The stat of what the presets read besides the config (the MCP memory server's
+    `.mcp.json`), so that an edit there is seen without parsing the YAML again."""
+    if "mcp-memory" not in presets:
+        return None
+    return _config_sig(os.path.join(project, ".mcp.json"))
+
+
 def _expected_config_file(project: str, explicit: str | None) -> str | None:
     candidate = explicit or os.environ.get("MEMVAULT_CONFIG") or None
     if candidate is not None:
@@ -74,6 +83,8 @@ def cached_config(project: str, explicit: str | None) -> Config | None:
         config_file = _expected_config_file(project, explicit)
         if config_file != cached["config"]["config_file"] or _config_sig(config_file) != cached["sig"]:
             return None
+        if _presets_sig(project, cached["config"]["presets"]) != cached["presets_sig"]:
+            return None  # `.mcp.json` changed: the presets' places outside the project may have
         # TypeError: written by another release (one before the trust rule has no `outside`, before presets no `presets`)
         return Config.from_dict(cached["config"])
     except (OSError, ValueError, EOFError, KeyError, TypeError):
@@ -88,7 +99,8 @@ def save_config(project: str, explicit: str | None, config: Config) -> None:
         return
     try:
         dirs.make_private_dir(os.path.dirname(path))
-        write_atomic(path, marshal.dumps({"key": key, "sig": _config_sig(config.config_file), "config": config.to_dict()}))
+        write_atomic(path, marshal.dumps({"key": key, "sig": _config_sig(config.config_file), "config": config.to_dict(),
+                                          "presets_sig": _presets_sig(project, config.presets)}))
     except OSError:
         pass  # only a cache: the next run parses the YAML again
 
@@ -117,7 +129,7 @@ def nothing_changed(config: Config, scans: list[sources.Scan] | None = None) -> 
     subdir = config.subdir
     rid = state.remote_id(config.remote)
     hit = statcache.check(vault_path, config.source_dir, config.files, stop_at_change=scans is None,
-                          subdir=subdir, remote=rid)
+                          subdir=subdir, remote=rid, roots=config.sources)
     if hit is not None:
         if scans is not None and not hit[2]:
             scans.append((hit[0], hit[1]))
@@ -130,10 +142,11 @@ def nothing_changed(config: Config, scans: list[sources.Scan] | None = None) -> 
         return False  # `vault.subdir` changed: every file goes there again
     if not state.same_remote(record, rid):
         return False  # `vault.remote` set or changed: the branch goes there, changed or not
-    present, expansion = sources.scan(config.source_dir, config.files)
+    present, expansion = places.scan(config)
     if not state.unchanged(record, present):
         return False
-    statcache.save(vault_path, config.source_dir, config.files, present, expansion, record, record_sig, subdir, rid)
+    statcache.save(vault_path, config.source_dir, config.files, present, expansion, record, record_sig, subdir, rid,
+                   config.sources)
     return True
 
 

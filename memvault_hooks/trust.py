@@ -42,12 +42,13 @@ class NotAllowed(MemvaultError):
 
 def settings(project: str, source_dir: str, remote: str | None = None, encrypt: bool = False,
              log_file: str | None = None, error_log: str | None = None,
-             outside_sources: Iterable[tuple[str, str]] = ()) -> tuple[Setting, ...]:
+             outside_sources: Iterable[Setting] = ()) -> tuple[Setting, ...]:
     """The settings of a config that reach outside `project`, each with a plain description.
 
     Arguments are what the config itself sets (None / False / empty: not set; defaults
-    under the user's own dirs need no allowing). Later features add entries here: a
-    preset that finds a path outside the project, each of `sources`.
+    under the user's own dirs need no allowing). `outside_sources` are the settings of
+    each of `sources` and of each place outside the project a preset finds, as
+    memory/source_config.py words them.
     """
     from memvault_hooks import urls
 
@@ -64,8 +65,7 @@ def settings(project: str, source_dir: str, remote: str | None = None, encrypt: 
     if not sources.inside(os.path.realpath(source_dir), os.path.realpath(project)):
         found.append(("source_dir", source_dir,
                       f"read memory files from {source_dir}, outside the project, and copy them into the vault"))
-    for name, folder in outside_sources:
-        found.append((f"sources.{name}", folder, f"read files from {folder} and copy them into the vault"))
+    found.extend(outside_sources)
     return tuple(found)
 
 

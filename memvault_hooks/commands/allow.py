@@ -19,11 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = config.from_args(args.directory, args.config, trusted=False)
-    if loaded.presets:
-        from memvault_hooks.memory import presets
-
-        for line in presets.outside_note(loaded.project, loaded.presets, loaded.source_dir, loaded.files):
-            print(line)
+    for text in loaded.warnings:
+        print(f"memvault: warning: {text}")
     cfg = loaded.to_dict()
     where = cfg["config_file"] or "the built-in defaults"
     if not cfg["outside"]:

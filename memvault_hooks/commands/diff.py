@@ -15,8 +15,7 @@ from memvault_hooks import config
 from memvault_hooks.history import filearg
 from memvault_hooks.history import filediff
 from memvault_hooks import options
-from memvault_hooks.memory import safe_open
-from memvault_hooks.memory import sources
+from memvault_hooks.memory import places
 from memvault_hooks.history import when
 from memvault_hooks.config import Config
 from memvault_hooks.errors import UsageError
@@ -59,13 +58,13 @@ class Side:
 
     def names(self) -> set[str]:
         if self.live:
-            return set(sources.discover(self.cfg.source_dir, self.cfg.files))
+            return set(places.discover(self.cfg))
         return set(self.hist.blobs(self.version)) if self.version else set()
 
     def read(self, rel: str) -> bytes | None:
         if self.live:
             try:
-                with open(safe_open.open_inside(self.cfg.source_dir, rel), "rb") as f:
+                with open(places.open_live(self.cfg, rel), "rb") as f:
                     return f.read()
             except OSError:  # absent, a folder, a FIFO, a link that leads out: no file to show
                 return None
@@ -75,8 +74,8 @@ class Side:
         """(blob id, size) of `rel` on this side, without holding its content; None when absent."""
         if self.live:
             try:
-                size = os.stat(os.path.join(self.cfg.source_dir, rel)).st_size
-                return safe_open.live_blob_id(self.cfg.source_dir, rel), size
+                size = os.stat(places.path_of(self.cfg, rel)).st_size
+                return places.live_blob_id(self.cfg, rel), size
             except OSError:
                 return None
         return self.hist.entry(self.version, rel) if self.version else None

@@ -13,6 +13,7 @@ from memvault_hooks import dirs
 from memvault_hooks.vault import file_lock
 from memvault_hooks.ui import logs
 from memvault_hooks.vault import remote
+from memvault_hooks.memory import places
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.errors import MemvaultError
@@ -25,6 +26,8 @@ source_dir: .                 # where memory files live; relative to the project
 files:                        # names or glob patterns (**, *) relative to source_dir
 {files}
 presets: [{presets}]{presets_comment}
+# sources:                    # folders outside the project, stored as @<name>/<path> (needs `memvault allow`)
+#   - {{name: notes, dir: ~/agent-notes, files: ["**/*.md"]}}
 vault:
 {vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
   remote: {remote}{remote_comment}
@@ -71,17 +74,19 @@ NEXT_STEPS = (
 
 def plan(cfg: config.Config) -> list[str]:
     """The files a sync backs up now, or what was looked for; then the trigger commands."""
-    found = sorted(sources.discover(cfg.source_dir, cfg.files))
+    found = sorted(places.discover(cfg))
+    lines = [f"memvault: warning: {text}" for text in cfg.warnings]
     if found:
-        lines = [f"memvault: will back up {len(found)} file{'s' if len(found) != 1 else ''} "
-                 f"found in {cfg.source_dir}:"]
-        lines += [f"  {rel}" for rel in found]
+        outside = [stored for stored in found if stored.startswith("@") and places.locate(cfg, stored)[1] != stored]
+        where = f"{cfg.source_dir}" + (" and outside it" if outside else "")
+        lines += [f"memvault: will back up {len(found)} file{'s' if len(found) != 1 else ''} found in {where}:"]
+        lines += [f"  {rel}" for rel in found if rel not in outside]
+        lines += [f"  {stored}  ({places.path_of(cfg, stored)})" for stored in outside]
     else:
-        lines = [f"memvault: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}"]
-    if cfg.presets:
-        from memvault_hooks.memory import presets
-
-        lines += presets.outside_note(cfg.project, cfg.presets, cfg.source_dir, cfg.files)
+        lines += [f"memvault: {sources.none_found(cfg.source_dir, cfg.files, cfg.config_file)}"]
+    for prefix, folder, patterns in cfg.sources:
+        if not any(stored.startswith(prefix) for stored in found):
+            lines.append(f"memvault: nothing in {folder} yet ({', '.join(patterns)}; backed up as {prefix}...)")
     return lines + [step.format(schedule=cfg.schedule) for step in NEXT_STEPS]
 
 
@@ -159,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         if cfg.remote:
             remote.ensure_origin(vault_obj, remote.remote_url(cfg))
         if cloned:
-            late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
+            late = behind.live_files_behind(cfg, vault_obj, state.load(cfg.vault_path))
             if late:
                 print(f"memvault: {behind.advice(late)}")
     print(f"memvault: vault ready at {cfg.vault_path}")

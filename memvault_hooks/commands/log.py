@@ -32,7 +32,7 @@ def render(versions: list[Version], painter: Painter) -> list[str]:
 
 
 HELP = "vault history, newest first"
-EPILOG = "FILE is a memory file's path relative to source_dir."
+EPILOG = "FILE is a memory file's path relative to source_dir, or @SOURCE/PATH for a file of a source (@notes/today.md, @claude-code/MEMORY.md)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ EPILOG = options.WHEN_HELP + options.REV_HELP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE", help="the memory files to restore (default: every one)")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="the memory files to restore (default: every one); a source's as @SOURCE/PATH")
     g = parser.add_mutually_exclusive_group()
     g.add_argument("--at", metavar="WHEN", help="the version at WHEN (see below; default: the latest backup)")
     g.add_argument("--rev", metavar="REV", help="the version REV (see below)")

@@ -18,7 +18,7 @@ EPILOG = options.WHEN_HELP + options.REV_HELP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="the memory file, relative to source_dir")
+    parser.add_argument("file", metavar="FILE", help="the memory file, relative to source_dir, or @SOURCE/PATH for a source's (@claude-code/MEMORY.md)")
     g = parser.add_mutually_exclusive_group()
     g.add_argument("--at", metavar="WHEN", help="the version at WHEN (see below)")
     g.add_argument("--rev", metavar="REV", help="the version REV (see below)")

@@ -11,8 +11,7 @@ from memvault_hooks.vault import backup
 from memvault_hooks.vault import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
-from memvault_hooks.memory import safe_open
-from memvault_hooks.memory import sources
+from memvault_hooks.memory import places
 from memvault_hooks.vault import state
 from memvault_hooks.history import when
 from memvault_hooks.commands import cron
@@ -26,13 +25,13 @@ def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
     vault = backup.vault_of(cfg)
     tip = vault.blobs() if vault.exists() else {}
     changed = []
-    for rel, sig in sources.discover(cfg.source_dir, cfg.files).items():
+    for rel, sig in places.discover(cfg).items():
         entry = record["files"].get(rel)
         if state.entry_matches(entry, sig):
             live = entry["blob"]
         else:
             try:
-                live = safe_open.live_blob_id(cfg.source_dir, rel)
+                live = places.live_blob_id(cfg, rel)
             except OSError:
                 continue
         if tip.get(rel) != live:
@@ -44,7 +43,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
     record = state.load(cfg.vault_path)
     schedule = cron.installed_schedule(cfg)
     vault = backup.vault_of(cfg)
-    behind_now = behind.live_files_behind(cfg.source_dir, cfg.files, vault, record)
+    behind_now = behind.live_files_behind(cfg, vault, record)
     report: dict[str, Any] = {
         "ok": False,
         "last_sync": state.last_success(cfg.vault_path, record),
@@ -61,7 +60,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
 
     found = held.findings(cfg, vault, record)
     report["secrets"] = [f.to_json() for f in found]
-    report["warnings"] = warnings(report)
+    report["warnings"] = warnings(report) + list(cfg.warnings)  # the presets': a .mcp.json not read
     report["problems"] = problems(cfg, report, schedule)
     report["problems"] += held.status_problems(cfg, found)
     report["warnings"] += held.status_warnings(cfg, found)

@@ -107,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     trust.require(cfg.to_dict())
+    if not args.quiet:
+        for text in cfg.warnings:  # the presets' (a .mcp.json that is not JSON is skipped, not fatal)
+            sys.stderr.write(f"memvault: warning: {text}\n")
     if cfg.config_file is None and not os.path.exists(os.path.join(cfg.project, ".git")):
         from memvault_hooks.errors import UsageError
 

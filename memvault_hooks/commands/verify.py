@@ -23,8 +23,7 @@ from memvault_hooks.vault import file_lock
 from memvault_hooks.memory import formats
 from memvault_hooks.ui import logs
 from memvault_hooks.vault import remote
-from memvault_hooks.memory import safe_open
-from memvault_hooks.memory import sources
+from memvault_hooks.memory import places
 from memvault_hooks.history.blobs import blob_id
 from memvault_hooks.config import Config
 from memvault_hooks.vault.gitenv import run_git
@@ -82,7 +81,7 @@ def check_tip(cfg: Config, hist: History, tip: Version) -> list[Row]:
 
 
 def check_drift(cfg: Config, tip_blobs: dict[str, str]) -> Row:
-    present = sources.discover(cfg.source_dir, cfg.files)
+    present = places.discover(cfg)
     if present and not tip_blobs:
         return _row("drift", False, f"{len(present)} memory file(s) in {cfg.source_dir}, none of them in the "
                                     f"backup under {cfg.subdir}/ (run `memvault sync`)")
@@ -92,7 +91,7 @@ def check_drift(cfg: Config, tip_blobs: dict[str, str]) -> Row:
             missing.append(rel)
             continue
         try:
-            live = safe_open.live_blob_id(cfg.source_dir, rel)
+            live = places.live_blob_id(cfg, rel)
         except OSError:
             missing.append(rel)
             continue

@@ -68,10 +68,12 @@ def run(args: argparse.Namespace) -> int:
         finally:
             sys.stdout.flush()  # a journal or a pipe sees each backup as it happens
 
-    # source_dir with the config's patterns, the presets' included (places outside the
-    # project join here once sources are backed up). The first backup, once the folders
-    # are watched, takes in what changed while nothing watched.
-    code = watcher.watch([watcher.Target(cfg.source_dir, cfg.files)], backup, debounce=args.debounce,
+    # source_dir with the config's patterns, the presets' included, and every source's dir
+    # (`sources`, the presets' places outside the project). The first backup, once the
+    # folders are watched, takes in what changed while nothing watched.
+    targets = [watcher.Target(cfg.source_dir, cfg.files),
+               *(watcher.Target(folder, patterns) for _, folder, patterns in cfg.sources)]
+    code = watcher.watch(targets, backup, debounce=args.debounce,
                          max_wait=max(watcher.MAX_WAIT, args.debounce), say=_say, stop=stop, first=True)
     if fatal:
         raise fatal[0]

@@ -1,4 +1,5 @@
-"""A memory file named on the command line, as its path relative to source_dir.
+"""A memory file named on the command line, as its stored path: relative to source_dir,
+or `@name/rel` for a file of a source (memory/places.py).
 
 `memory.json`, `./memory.json`, `sub/notes.jsonl` are read relative to source_dir; a path
 that (from the current folder, or absolute) lies inside source_dir is made relative to it.
@@ -18,16 +19,37 @@ def _under(path: str, root: str) -> str | None:
     return path[len(root):].replace(os.sep, "/") if path.startswith(root) else None
 
 
+def _source_file(name: str) -> str:
+    """`@notes/today.md` as stored (a file of the source `notes`, relative to its dir)."""
+    rel = os.path.normpath(name).replace(os.sep, "/")
+    head, _, rest = rel.partition("/")
+    if len(head) < 2 or not rest or ".." in rest.split("/"):
+        raise UsageError(f"{name!r} is not a source's file; name one as @SOURCE/PATH, such as @notes/today.md")
+    return rel
+
+
 def relative(cfg: Config, name: str) -> str:
+    """The stored path of the memory file `name`: relative to source_dir, or `@name/rel`
+    for a file of a source (given so, or by its path inside the source's dir)."""
+    from memvault_hooks.memory import places
+
     if not name.strip():
         raise UsageError("an empty FILE name; give a memory file such as memory.json")
+    if name.startswith("@"):
+        return _source_file(name)
     candidate = os.path.abspath(os.path.expanduser(name))
     real = os.path.join(os.path.realpath(os.path.dirname(candidate)), os.path.basename(candidate))
-    found = _under(candidate, cfg.source_dir) or _under(real, os.path.realpath(cfg.source_dir))
+    found = [rel for rel in (_under(candidate, cfg.source_dir) or _under(real, os.path.realpath(cfg.source_dir)),)
+             if rel]
+    for prefix, folder, _ in cfg.sources:
+        rel = _under(candidate, folder) or _under(real, os.path.realpath(folder))
+        if rel:
+            found.append(prefix + rel)
     if found:
-        return found
+        return next((stored for stored in found if places.allowed(cfg, stored)), found[0])
     if os.path.isabs(name) or name.startswith("~"):
-        raise UsageError(f"{name} is outside source_dir {cfg.source_dir}; give a memory file inside it")
+        raise UsageError(f"{name} is outside source_dir {cfg.source_dir} and every source's dir; "
+                         "give a memory file inside one (a source's file as @SOURCE/PATH)")
     rel = os.path.normpath(name).replace(os.sep, "/")
     if rel == "." or rel.split("/")[0] == "..":
         raise UsageError(f"{name!r} is not a file inside source_dir {cfg.source_dir}")

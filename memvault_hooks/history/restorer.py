@@ -23,8 +23,7 @@ from collections.abc import Sequence
 from memvault_hooks.vault import backup
 from memvault_hooks.vault import file_lock
 from memvault_hooks.history import filearg
-from memvault_hooks.memory import patterns
-from memvault_hooks.memory import safe_open
+from memvault_hooks.memory import places
 from memvault_hooks.memory import sources
 from memvault_hooks.atomic import write_atomic
 from memvault_hooks.history.blobs import blob_id
@@ -73,21 +72,25 @@ def _write(path: str, data: bytes | Callable[[Callable[[bytes], object]], None])
     write_atomic(path, data, mode, durable=True)
 
 
-def live_target(source_dir: str, rel: str) -> str:
-    """Where restoring `rel` writes: a symlink is followed only while it stays inside source_dir."""
+def live_target(source_dir: str, rel: str, stored: str | None = None) -> str:
+    """Where restoring `rel` writes: a symlink is followed only while it stays inside
+    source_dir (or the source's dir, for `stored` = `@name/rel`)."""
     path = os.path.join(source_dir, *rel.split("/"))
     real = os.path.realpath(path)
     if not sources.inside(real, os.path.realpath(source_dir)):
-        raise MemvaultError(f"{rel}: {path} leads outside source_dir (a symlink); not followed, nothing restored")
+        where = "source_dir" if stored in (None, rel) else "its source's dir"
+        raise MemvaultError(f"{stored or rel}: {path} leads outside {where} {source_dir} (a symlink); not followed, "
+                            "nothing restored")
     if os.path.isdir(real):
         raise MemvaultError(f"{rel}: {real} is a folder; nothing restored")
     return real
 
 
 def allowed(cfg: Config, rel: str) -> bool:
-    """Whether restore may write `rel`: only a path the config's `files` patterns name
-    (a vault commit can come from a remote, and hold `.envrc` or `conftest.py`)."""
-    return patterns.matches(rel, cfg.files)
+    """Whether restore may write `rel`: only a path the config's `files` patterns name, or
+    a source's patterns (a vault commit can come from a remote, and hold `.envrc` or
+    `conftest.py`)."""
+    return places.allowed(cfg, rel)
 
 
 def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], dest: str | None,
@@ -106,7 +109,8 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
                 skipped.append(rel)
             continue
         if dest is None:
-            target = live_target(cfg.source_dir, rel)
+            folder, inner, _ = places.locate(cfg, rel)
+            target = live_target(folder, inner, rel)
         else:
             target = os.path.join(dest, *rel.split("/"))
         digest = digest_for(hist.entry_size(blobs[rel]))
@@ -115,7 +119,7 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
             raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
         try:
             if dest is None:  # read as a sync reads it: a FIFO never blocks, no link leads out
-                live: str | None = safe_open.live_blob_id(cfg.source_dir, rel)
+                live: str | None = places.live_blob_id(cfg, rel)
             else:
                 live = blob_id(target) if os.path.isfile(target) else None
         except FileNotFoundError:
@@ -198,10 +202,11 @@ class Restore:
             self.out(f"  {action} {quote(item.rel)}")
         for rel in skipped:
             self.out(f"  {self.painter.paint('skipped  ', 'dim')} {quote(rel)} "
-                     "(no `files` pattern in the config names it; never written)")
+                     "(no `files` pattern or source of the config names it; never written)")
         if skipped and not items:
             raise MemvaultError(f"nothing restored: {len(skipped)} file(s) of {version.describe()} match no "
-                                "`files` pattern of the config; add a pattern to `files` to restore them")
+                                "`files` pattern or source of the config; add a pattern to `files` (or a `sources` entry) "
+                                "to restore them")
         if self.dry_run:
             self.out("memvault: dry run: nothing written")
             return 0
@@ -243,7 +248,7 @@ class Restore:
         for item in todo:
             try:
                 sig = sources.signature(os.stat(item.target))
-                live = safe_open.live_blob_id(self.cfg.source_dir, item.rel)
+                live = places.live_blob_id(self.cfg, item.rel)
             except FileNotFoundError:
                 item.live_blob = item.sig = None
                 continue

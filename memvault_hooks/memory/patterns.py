@@ -27,6 +27,9 @@ class Expansion:
         self.followed_link = False            # a symlinked folder was walked through
         self.started_ns = time.time_ns()      # when the walk began (for racy folder times)
         self.link_targets: set[tuple[int, int]] = set()
+        # Files of sources outside source_dir (places.py): stored path ('@name/rel') -> absolute
+        # path; their folders are keyed by absolute path in `folders`.
+        self.located: dict[str, str] = {}
 
 
 def _join(prefix: str, name: str) -> str:

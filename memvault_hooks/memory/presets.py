@@ -7,17 +7,12 @@ with `rel` the path relative to the place's folder. Adding an agent is adding on
 entry (and a line in the SPEC's table). Claude Code's folder is found here; the MCP memory
 server's file by mcp_memory.py, from the project's `.mcp.json`.
 
-How it is meant to be wired (by the integrator):
-- config.py validates the `presets:` key against `NAMES` (an unknown name is a config error
-  naming the key, exit 2) and keeps the list.
-- the sync / status / restore / watch read `resolve(project, cfg.presets)`: `patterns` join
-  the `files` patterns (under the project; a project whose source_dir is elsewhere keeps
-  them relative to the project), `places` join the `sources`, and `warnings` are printed
-  (by init and sync, once each) and logged.
-- every place with `inside_project=False` obeys the trust rule: `memvault allow` prints
-  `place.describe()` and records (source, dir, patterns); `init` records what it writes.
-- `memvault init` calls `detect(project)` and writes the names it returns under `presets:`,
-  then prints every file `resolve()` names (places via sources.scan(place.dir, patterns)).
+How it is wired: config.py validates the `presets:` key against `NAMES` and adds the
+patterns inside the project to `files`; memory/source_config.py turns `resolve()`'s places
+into sources (`Config.sources`, read by memory/places.py) and each place outside the
+project into a trust setting (`memvault allow`); `warnings` are kept in `Config.warnings`
+(printed by init, allow and sync, listed by status). `memvault init` writes what
+`detect(project)` returns under `presets:`.
 
 A preset whose folder does not exist simply finds nothing; a `.mcp.json` that is not valid
 JSON is reported in `warnings` and skipped. Nothing here writes anything.
@@ -197,39 +192,3 @@ def resolve(project: str, names: list[str] | tuple[str, ...]) -> Resolved:
             warnings += outside.warnings
     return Resolved(tuple(patterns), places, warnings)
 
-
-def not_backed_up(project: str, names: list[str] | tuple[str, ...], source_dir: str,
-                  files: tuple[str, ...]) -> tuple[list[tuple[str, str]], list[str]]:
-    """The files that the presets' places outside the project hold today, as (path,
-    preset), that `files` under source_dir does not cover; and the presets' warnings.
-
-    Sources (`@<name>/...` in the vault) are not wired yet: `init` and `allow` name these
-    files as not backed up, so nobody believes they are."""
-    from memvault_hooks.memory import patterns
-
-    resolved = resolve(project, names)
-    real_source = os.path.realpath(source_dir)
-    found: dict[str, str] = {}
-    for place in resolved.places:
-        for rel in sources.discover(place.dir, place.patterns):
-            path = os.path.join(place.dir, rel)
-            real = os.path.realpath(path)
-            if sources.inside(real, real_source) and patterns.matches(
-                    os.path.relpath(real, real_source).replace(os.sep, "/"), files):
-                continue  # already one of the memory files
-            found.setdefault(path, place.source)
-    return sorted(found.items()), resolved.warnings
-
-
-def outside_note(project: str, names: list[str] | tuple[str, ...], source_dir: str,
-                 files: tuple[str, ...]) -> list[str]:
-    """What `init` and `allow` say about the presets' places outside the project: their
-    warnings, and each file there, plainly NOT backed up yet."""
-    waiting, warnings = not_backed_up(project, names, source_dir, files)
-    lines = [f"memvault: warning: {text}" for text in warnings]
-    if waiting:
-        lines.append(f"memvault: NOT backed up yet: {len(waiting)} file{'s' if len(waiting) != 1 else ''} "
-                     "that the presets find outside the project (this version backs up files under "
-                     "source_dir only; nothing to allow for them yet):")
-        lines += [f"  {path}  ({preset})" for path, preset in waiting]
-    return lines

@@ -16,6 +16,7 @@ from memvault_hooks.vault import gitenv
 from memvault_hooks.ui import logs
 from memvault_hooks.vault import message
 from memvault_hooks.vault import packing
+from memvault_hooks.memory import places
 from memvault_hooks.vault import remote
 from memvault_hooks import processes
 from memvault_hooks.vault import snapshot
@@ -100,9 +101,9 @@ class _Run:
         files = self.record["files"]
         if scan is None:
             hit = statcache.check(vault.path, cfg.source_dir, cfg.files, subdir=cfg.subdir,
-                                  remote=state.remote_id(cfg.remote))
+                                  remote=state.remote_id(cfg.remote), roots=cfg.sources)
             # With the folders unchanged the cache names the same files a walk would find.
-            scan = (hit[0], hit[1]) if hit is not None else sources.scan(cfg.source_dir, cfg.files)
+            scan = (hit[0], hit[1]) if hit is not None else places.scan(cfg)
         self.present, self.expansion = scan
         present = self.present
         result.found = len(present)
@@ -127,8 +128,8 @@ class _Run:
                 progress.advance(files=1)
             read_at = time.time_ns()
             try:
-                cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
-                                       progress=progress, store=vault.store)
+                cap = places.capture(cfg, rel, vault.tmp_dir, validate=rel not in unvalidated, progress=progress,
+                                     store=vault.store)
             except snapshot.Unreadable as exc:
                 result.errors.append(str(exc))
                 continue
@@ -199,7 +200,7 @@ class _Run:
         if self.expansion is not None:
             statcache.save(self.vault.path, self.cfg.source_dir, self.cfg.files, self.present, self.expansion, record,
                            statcache.record_sig(self.vault.path), self.cfg.subdir,
-                           state.remote_id(self.cfg.remote))
+                           state.remote_id(self.cfg.remote), self.cfg.sources)
         _log(self.cfg, self.trigger, result, self.quiet)
         return result
 

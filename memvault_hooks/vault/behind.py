@@ -9,11 +9,15 @@ the history lookup: one `git log --raw` walk of the file's path in the vault.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 
 from memvault_hooks.vault import state
 from memvault_hooks.vault.vault import Vault
+
+if TYPE_CHECKING:
+    from memvault_hooks.config import Config
 
 # The state record's flag on an entry whose live content was found behind.
 FLAG: Final = "behind"
@@ -48,13 +52,12 @@ def is_behind(vault: Vault, rel: str, live_blob: str, latest_blob: str | None) -
     return live_blob in older_versions(vault, rel)
 
 
-def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
+def live_files_behind(cfg: Config, vault: Vault,
                       record: state.Record, tip: dict[str, str] | None = None) -> list[str]:
     """The present memory files that are behind now (for `status` and `init`): those a
     sync flagged, while unchanged since, and those this machine never backed up whose
     content is an older version the vault holds."""
-    from memvault_hooks.memory import safe_open
-    from memvault_hooks.memory import sources
+    from memvault_hooks.memory import places
     from memvault_hooks.vault import state
 
     if not vault.exists() or vault.head() is None:
@@ -62,7 +65,7 @@ def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
     if tip is None:
         tip = vault.blobs()
     found = []
-    for rel, sig in sources.discover(source_dir, patterns).items():
+    for rel, sig in places.discover(cfg).items():
         entry = record["files"].get(rel)
         if not never_backed_up(entry):
             continue
@@ -70,7 +73,7 @@ def live_files_behind(source_dir: str, patterns: tuple[str, ...], vault: Vault,
             live = entry["blob"]
         else:
             try:
-                live = safe_open.live_blob_id(source_dir, rel)
+                live = places.live_blob_id(cfg, rel)
             except OSError:
                 continue
         if is_behind(vault, rel, live, tip.get(rel)):

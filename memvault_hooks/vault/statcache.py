@@ -41,15 +41,17 @@ def record_sig(vault_path: str) -> list[int] | None:
 
 
 def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: list[int] | None,
-            subdir: str, remote: str) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None, str, str]:
+            subdir: str, remote: str, roots: tuple[Any, ...] = ()) -> tuple[Any, ...]:
     # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet;
-    # so is the remote (state.remote_id): a new one has yet to receive the branch.
-    return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote)
+    # so is the remote (state.remote_id): a new one has yet to receive the branch; and the
+    # sources outside source_dir (places.py), whose files and folders are kept by absolute path.
+    return (2, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote,
+            tuple(roots))
 
 
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
           stop_at_change: bool = False, subdir: str | None = None,
-          remote: str = "") -> tuple[dict[str, Signature], Expansion, bool] | None:
+          remote: str = "", roots: tuple[Any, ...] = ()) -> tuple[dict[str, Signature], Expansion, bool] | None:
     """(present files with their stat now, the expansion, whether none changed), or None.
 
     None means the cache cannot answer (missing, stale, a folder changed, a file is no
@@ -62,19 +64,22 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     started_ns = time.time_ns()
     try:
         with open(path_in(vault_path), "rb") as f:
-            header, folders, files = marshal.loads(f.read())
+            header, folders, files, located = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "", remote)
+    if not isinstance(located, dict):
+        return None
+    expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "", remote, roots)
     if (not isinstance(header, tuple) or len(header) != len(expected) or header[:4] != expected[:4]
-            or header[5] != expected[5] or (subdir is not None and header[4] != expected[4])):
+            or header[5:] != expected[5:] or (subdir is not None and header[4] != expected[4])):
         return None
     expansion = Expansion()
     expansion.started_ns = started_ns
     changed: dict[str, Signature] = {}
     try:
         for rel, mtime, ino in folders:
-            path = f"{source_dir}/{rel}" if rel else source_dir
+            # A source's folders are kept by absolute path (places.py).
+            path = rel if rel[:1] == "/" else f"{source_dir}/{rel}" if rel else source_dir
             if mtime is None:
                 if os.path.lexists(path):
                     return None
@@ -88,7 +93,8 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
         try:
             lstat = os.lstat
             for rel, size, mtime, ino in files:
-                st = lstat(rel, dir_fd=fd)
+                outside = located.get(rel)
+                st = lstat(rel, dir_fd=fd) if outside is None else lstat(outside)
                 if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino:
                     if not S_ISREG(st.st_mode):
                         return None
@@ -105,6 +111,7 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     present: dict[str, Signature] = {rel: (size, mtime, ino) for rel, size, mtime, ino in files}
     present.update(changed)
     expansion.paths = dict.fromkeys(present)
+    expansion.located = located
     return present, expansion, not changed
 
 
@@ -117,7 +124,8 @@ def drop(vault_path: str) -> None:
 
 def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
          present: dict[str, Signature], expansion: Expansion, record: state.Record,
-         sig_of_record: list[int] | None, subdir: str = "", remote: str = "") -> bool:
+         sig_of_record: list[int] | None, subdir: str = "", remote: str = "",
+         roots: tuple[Any, ...] = ()) -> bool:
     """Write the cache when the record says everything present is backed up (best effort).
 
     `sig_of_record` is the record file's stat taken before `record` was read (or right
@@ -135,7 +143,8 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         # reads it again, exactly as the record's own comparison would say.
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
-        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote), folders, files))
+        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote, roots), folders, files,
+                              expansion.located))
         write_atomic(path_in(vault_path), data)
         return True
     except OSError:

@@ -248,10 +248,13 @@ def test_init_detects_presets_writes_them_and_prints_every_file(tmp_path: Path, 
     proc = memvault("init", "--vault", str(vault), cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert yaml.safe_load((root / ".memvault.yaml").read_text())["presets"] == ["claude-code", "cline", "cursor"]
-    listed = proc.stdout.split("will back up 3 files")[1].split("\nmemvault:")[0].split()
-    assert listed[-3:] == [".cursor/rules/a.mdc", "CLAUDE.md", "memory-bank/x.md"]
-    # Claude Code's folder outside the project is named, and honestly as not backed up.
-    assert "NOT backed up yet: 1 file" in proc.stdout and f"{outside / 'MEMORY.md'}  (claude-code)" in proc.stdout
+    listed = proc.stdout.split("will back up 4 files")[1].split("\nmemvault:")[0].splitlines()
+    assert [line.split()[0] for line in listed[1:5]] == [".cursor/rules/a.mdc", "CLAUDE.md", "memory-bank/x.md",
+                                                        "@claude-code/MEMORY.md"]
+    # Claude Code's folder outside the project (named by the slug rule) is named with its path,
+    # and init allowed what it wrote.
+    assert f"@claude-code/MEMORY.md  ({outside / 'MEMORY.md'})" in proc.stdout
+    assert "presets.claude-code" in proc.stdout and "NOT backed up" not in proc.stdout
 
     sync = memvault("sync", cwd=root)
     assert sync.returncode == 0, sync.stderr
@@ -259,20 +262,27 @@ def test_init_detects_presets_writes_them_and_prints_every_file(tmp_path: Path, 
     assert (stored / "CLAUDE.md").read_text() == "# project rules\n"
     assert (stored / ".cursor" / "rules" / "a.mdc").read_text().endswith("use tabs\n")
     assert (stored / "memory-bank" / "x.md").read_text() == "# progress\n"
-    assert not (stored / "notes.md").exists() and not list(stored.glob("@*"))
+    assert (stored / "@claude-code" / "MEMORY.md").read_text() == "# auto memory\n"
+    assert not (stored / "notes.md").exists()
     log = json.loads(memvault("log", "--json", cwd=root).stdout)
-    assert [f["path"] for f in log[0]["files"]] == [".cursor/rules/a.mdc", "CLAUDE.md", "memory-bank/x.md"]
+    assert [f["path"] for f in log[0]["files"]] == [".cursor/rules/a.mdc", "@claude-code/MEMORY.md", "CLAUDE.md",
+                                                    "memory-bank/x.md"]
     assert len(json.loads(memvault("log", ".cursor/rules/a.mdc", "--json", cwd=root).stdout)) == 1
 
     (root / "memory-bank" / "x.md").write_text("")  # an agent wiped it
+    (outside / "MEMORY.md").write_text("# auto memory\n- edited\n")
     status = json.loads(memvault("status", "--json", cwd=root).stdout)
-    assert status["changed"] == ["memory-bank/x.md"]
-    restored = memvault("restore", "memory-bank/x.md", cwd=root)
+    assert sorted(status["changed"]) == ["@claude-code/MEMORY.md", "memory-bank/x.md"]
+    restored = memvault("restore", "memory-bank/x.md", "@claude-code/MEMORY.md", cwd=root)
     assert restored.returncode == 0, restored.stderr
     assert (root / "memory-bank" / "x.md").read_text() == "# progress\n"
+    assert (outside / "MEMORY.md").read_text() == "# auto memory\n"  # restored by its stored name
+    shown = memvault("show", "@claude-code/MEMORY.md", "--rev", log[0]["rev"], cwd=root)
+    assert shown.returncode == 0 and shown.stdout == "# auto memory\n", shown.stderr
 
     allow = memvault("allow", cwd=root)
-    assert allow.returncode == 0 and f"{outside / 'MEMORY.md'}  (claude-code)" in allow.stdout
+    assert allow.returncode == 0 and "already allowed" in allow.stdout, allow.stdout
+    assert f"read **/*.md from {outside}" in allow.stdout
 
 
 def test_init_without_agent_files_writes_no_presets(tmp_path: Path) -> None:
