@@ -92,9 +92,10 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
         fd = os.open(source_dir, os.O_RDONLY | os.O_DIRECTORY)
         try:
             lstat = os.lstat
+            where = located.get
             for rel, size, mtime, ino in files:
-                outside = located.get(rel)
-                st = lstat(rel, dir_fd=fd) if outside is None else lstat(outside)
+                # A source's file by its absolute path (which makes fstatat ignore dir_fd).
+                st = lstat(where(rel, rel), dir_fd=fd)
                 if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino:
                     if not S_ISREG(st.st_mode):
                         return None
