@@ -3,6 +3,7 @@ create the vault, or clone it when the remote already holds one."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -16,6 +17,8 @@ from memvault_hooks.vault import remote
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.errors import MemvaultError
+from memvault_hooks.vault import crypt
+from memvault_hooks.vault.vault import Vault
 
 TEMPLATE = """\
 # memvault-hooks: versioned backups of this project's agent memory files.
@@ -28,6 +31,7 @@ presets: [{presets}]{presets_comment}
 vault:
 {vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
   remote: {remote}{remote_comment}
+  encrypt: {encrypt}{encrypt_comment}
   branch: main
 schedule: "*/15 * * * *"      # cron fallback schedule (memvault cron install)
 # log_file: <a private file under the user's state dir>
@@ -42,7 +46,7 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid YAML scalar
 
 
-def render(vault: str | None, remote: str | None, presets: list[str] | None = None) -> str:
+def render(vault: str | None, remote: str | None, presets: list[str] | None = None, encrypt: bool = False) -> str:
     files = "\n".join(f"  - {name}" for name in config.DEFAULT_FILES)
     if vault:
         vault_path = f"  path: {_yaml_str(vault)}\n"
@@ -56,6 +60,9 @@ def render(vault: str | None, remote: str | None, presets: list[str] | None = No
         vault_path=vault_path,
         remote=_yaml_str(remote) if remote else "null",
         remote_comment="" if remote else "                # URL of the vault's remote; null = local only",
+        encrypt="true" if encrypt else "false",
+        encrypt_comment=("                " if encrypt else "               ")
+        + "# true: what goes to the remote is encrypted (a passphrase protects the key)",
     )
 
 
@@ -104,6 +111,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the vault lives (default: a per-project folder under the user's data dir)")
     parser.add_argument("--remote", metavar="URL",
                         help="the vault's remote (a git URL); an existing vault there is cloned")
+    parser.add_argument("--encrypt", action="store_true",
+                        help="write `vault.encrypt: true`: what goes to the remote is encrypted with age; sets up "
+                             "the encrypted remote, or joins it, with a passphrase ($MEMVAULT_PASSPHRASE, or typed "
+                             "at the terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     wrote = False
     if os.path.exists(target):
         print(f"memvault: keeping the existing {target}")
-        for flag, key, value in (("--vault", "vault.path", args.vault), ("--remote", "vault.remote", args.remote)):
+        for flag, key, value in (("--vault", "vault.path", args.vault), ("--remote", "vault.remote", args.remote),
+                                 ("--encrypt", "vault.encrypt", "true" if args.encrypt else None)):
             if value:
                 then = ", then run `memvault allow`" if key == "vault.remote" else ""
                 print(f"memvault: {flag} is ignored because {target} exists: set `{key}: {value}` in it{then}")
@@ -124,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
         found = presets.detect(project)
         with open(target, "x", encoding="utf-8") as f:
-            f.write(render(vault, args.remote, found))
+            f.write(render(vault, args.remote, found, encrypt=args.encrypt))
         print(f"memvault: wrote {target}" + (f" with the presets {', '.join(found)} (found their files)" if found else ""))
         wrote = True
         if args.remote is not None:
@@ -139,33 +151,66 @@ def run(args: argparse.Namespace) -> int:
 
         trust.allow(cfg.to_dict())
         print("memvault: allowed what it sets outside the project: " + "; ".join(trust.describe(cfg.to_dict())))
-    unreachable = None
+    unreachable: MemvaultError | None = None
     cloned = False
-    with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
-        if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
-            from memvault_hooks.vault import clone
+    joining = None
+    if not cfg.encrypt:
+        from memvault_hooks.vault import encrypted_push
 
-            try:
-                clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
-                if backup.vault_of(cfg).head() is not None:
-                    print(f"memvault: cloned the vault from {cfg.remote}")
-                    cloned = True
-                else:
-                    print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
+        encrypted_push.ignore_passphrase_note(cfg)
+    with contextlib.ExitStack() as stack:
+        if cfg.remote and cfg.encrypt:
+            from memvault_hooks.vault import encrypted_push
+
+            try:  # the passphrase is checked before anything is written for the vault
+                joining = encrypted_push.init_connect(cfg, stack)
+            except crypt.WrongPassphrase:
+                if wrote:
+                    os.unlink(written)  # a wrong passphrase writes nothing
+                raise
             except MemvaultError as exc:
                 unreachable = exc
                 logs.error(cfg.error_log, f"init: {exc}")
-        vault_obj = backup.ensure_vault(cfg)
-        if cfg.remote:
-            remote.ensure_origin(vault_obj, remote.remote_url(cfg))
-        if cloned:
-            late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
-            if late:
-                print(f"memvault: {behind.advice(late)}")
+        with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+            if cfg.remote and cfg.encrypt:
+                vault_obj = backup.ensure_vault(cfg)
+                cloned = encrypted_push.init_finish(cfg, vault_obj, joining)
+            else:
+                vault_obj, cloned, unreachable = _plain_remote(cfg)
+            if cloned:
+                late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
+                if late:
+                    print(f"memvault: {behind.advice(late)}")
     print(f"memvault: vault ready at {cfg.vault_path}")
     print("\n".join(plan(cfg)))
     if unreachable is not None:
+        if cfg.encrypt:
+            raise MemvaultError(f"{unreachable}; created a local vault: syncs back up locally, and the encrypted "
+                                f"remote is set up or joined by `memvault init` run again in a terminal")
         raise MemvaultError(f"{unreachable}; created a local vault whose origin is {cfg.remote}: "
                             "syncs back up locally, and the first one that reaches it pushes (merging with any "
                             "backups it holds)")
     return 0
+
+
+def _plain_remote(cfg: config.Config) -> tuple[Vault, bool, MemvaultError | None]:
+    """Clone the vault from a plain remote (or create it); (vault, cloned, why unreachable)."""
+    unreachable = None
+    cloned = False
+    if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
+        from memvault_hooks.vault import clone
+
+        try:
+            clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
+            if backup.vault_of(cfg).head() is not None:
+                print(f"memvault: cloned the vault from {cfg.remote}")
+                cloned = True
+            else:
+                print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
+        except MemvaultError as exc:
+            unreachable = exc
+            logs.error(cfg.error_log, f"init: {exc}")
+    vault_obj = backup.ensure_vault(cfg)
+    if cfg.remote:
+        remote.ensure_origin(vault_obj, remote.remote_url(cfg))
+    return vault_obj, cloned, unreachable

@@ -162,6 +162,10 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
         record["push_pending"] = 0
         record["remote"] = ""
         return None
+    if cfg.encrypt:  # age-encrypted bundles instead of the branch itself
+        from memvault_hooks.vault import encrypted_push
+
+        return encrypted_push.push_backlog(cfg, vault, record)
     # A remote set or changed since the last push has yet to receive the whole branch.
     waiting = backlog(vault) if state.same_remote(record, rid) else _count(vault, vault.head() or "")
     if waiting == 0:
