@@ -57,13 +57,15 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
     }
-    report["warnings"] = warnings(report)
-    report["problems"] = problems(cfg, report, schedule)
+    found_warnings = warnings(report)
+    found_problems = problems(cfg, report, schedule)
     if cfg.encrypt:  # an encrypted remote this machine holds no key for; a clear history left behind
         from memvault_hooks.vault import encrypted_push
 
-        report["problems"] = [*report["problems"], *encrypted_push.problems(cfg)]
-        report["warnings"] = [*report["warnings"], *filter(None, [encrypted_push.clear_history(cfg.vault_path)])]
+        found_problems += encrypted_push.problems(cfg)
+        found_warnings += filter(None, [encrypted_push.clear_history(cfg.vault_path)])
+    report["warnings"] = found_warnings
+    report["problems"] = found_problems
     report["ok"] = not report["problems"]
     return report
 
