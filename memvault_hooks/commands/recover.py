@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             clone.clone_vault(url, cfg.vault_path, cfg.branch, cfg.timeout)
     except MemvaultError as exc:
         logs.error(cfg.error_log, f"recover --from {url}: {exc}")
-        if str(exc).startswith("cannot clone the vault from"):
+        if str(exc).startswith("cannot clone the vault from") and "encrypted memvault remote" not in str(exc):
             raise MemvaultError(f"{exc}; check the URL and that this machine can reach it "
                                 f"(`git ls-remote -- {url}`), then run `memvault recover --from {url}` again"
                                 ) from None

@@ -457,3 +457,15 @@ class _Staging:
     def __exit__(self, *exc: object) -> None:
         if os.path.exists(self.path):
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def holds_encrypted_layout(repo: str, rev: str) -> bool:
+    """True when commit `rev` (in the repository at `repo`) is an encrypted remote's tree
+    (`keys/` beside `README.md`): a plain vault must never be mixed with it, nor pushed in clear there."""
+    proc = run_git(repo, "ls-tree", "--name-only", "-z", rev, check=False)
+    names = set(proc.stdout.split(b"\0")) if proc.returncode == 0 else set()
+    return {b"keys", b"README.md"} <= names
+
+
+ENCRYPTED_FIX = ("it is an encrypted memvault remote: set `vault.encrypt: true` in .memvault.yaml, run "
+                 "`memvault allow`, then `memvault init` (it asks for the passphrase); nothing was pushed in clear")

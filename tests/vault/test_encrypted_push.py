@@ -315,3 +315,38 @@ def test_truncated_bundle_reported_by_verify_and_skipped_by_fetch(tmp_path: Path
     assert bundles[-1].name in joined.stderr  # reported, skipped
     assert "Quetzalcoatl" in (b.stored / "memory.json").read_text()  # the whole first bundle applied
     assert "damaged" not in (b.stored / "gpt4o_memories.json").read_text()  # the truncated one did not
+
+
+def test_plain_config_never_mixes_with_an_encrypted_remote(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    a = encrypted_project(tmp_path, remote, "a")
+    ok(a.run("init", env=with_phrase()))
+    ok(a.sync())
+    before = git(remote, "rev-parse", "main")
+    b_root = tmp_path / "b"
+    b_root.mkdir()
+    b = make_project(b_root)
+    b.config(encrypted_config(b, remote).replace("  encrypt: true\n", ""))  # encrypt forgotten
+    init = b.run("init")
+    assert init.returncode == 1 and "encrypted memvault remote" in init.stderr, init.stderr
+    sync = b.sync()
+    assert sync.returncode == 1 and "vault.encrypt: true" in sync.stderr, sync.stderr
+    assert git(remote, "rev-parse", "main") == before  # nothing pushed in clear
+    assert b"StackTrackr" not in remote_objects(remote)
+    c_root = tmp_path / "c"
+    c_root.mkdir()
+    c = make_project(c_root, files=())
+    c.config(encrypted_config(c, remote).replace("  encrypt: true\n", ""))
+    recover = c.run("recover", "--from", str(remote))
+    assert recover.returncode == 1 and "encrypted memvault remote" in recover.stderr, recover.stderr
+    assert not c.vault.exists() and not (c.root / "memory.json").exists()
+
+
+def test_turning_encrypt_off_needs_allow_again(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    project = encrypted_project(tmp_path, remote)
+    ok(project.run("init", env=with_phrase()))
+    (project.root / ".memvault.yaml").write_text(encrypted_config(project, remote).replace("  encrypt: true\n", ""))
+    proc = project.sync()
+    assert proc.returncode == 2 and "changed vault.encrypt" in proc.stderr, proc.stderr
+    assert "rAgentShared" not in git(remote, "ls-tree", "-r", "--name-only", "main")
