@@ -350,3 +350,118 @@ def test_turning_encrypt_off_needs_allow_again(tmp_path: Path) -> None:
     proc = project.sync()
     assert proc.returncode == 2 and "changed vault.encrypt" in proc.stderr, proc.stderr
     assert "rAgentShared" not in git(remote, "ls-tree", "-r", "--name-only", "main")
+
+
+def test_init_encrypt_flag_writes_the_key_and_sets_up(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    root = tmp_path / "p"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "memory.json").write_text(json.dumps({"facts": [SECRET]}) + "\n")
+    project = Project(root, tmp_path / "unused")
+    proc = ok(project.run("init", "--remote", str(remote), "--encrypt", env=with_phrase()))
+    assert "set up the encrypted remote" in proc.stdout
+    text = (root / ".memvault.yaml").read_text()
+    assert "encrypt: true" in text
+    ok(project.sync(env=no_phrase()))
+    assert SECRET.encode() not in remote_objects(remote)
+    assert len(git(remote, "ls-tree", "-r", "--name-only", "main").split()) == 3  # README, key, one bundle
+
+
+def test_init_joining_with_a_wrong_passphrase_writes_nothing(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    a = encrypted_project(tmp_path, remote, "a")
+    ok(a.run("init", env=with_phrase()))
+    ok(a.sync())
+    env_b = home_env(tmp_path, "b")
+    root = tmp_path / "b"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main", env=env_b)
+    b = Project(root, tmp_path / "b-vault")
+    proc = b.run("init", "--remote", str(remote), "--encrypt", "--vault", str(b.vault),
+                 env=with_phrase(env_b, "wrong"), input="")
+    assert proc.returncode == 1 and "wrong passphrase" in proc.stderr, proc.stdout + proc.stderr
+    assert not b.vault.exists() and not (root / ".memvault.yaml").exists()
+    ok(b.run("init", "--remote", str(remote), "--encrypt", "--vault", str(b.vault), env=with_phrase(env_b)))
+    assert "Quetzalcoatl" in (b.stored / "memory.json").read_text()
+
+
+def test_passphrase_typed_at_a_terminal_once(tmp_path: Path) -> None:
+    """recover on a terminal asks once (getpass), and the typed passphrase opens the key."""
+    import pty
+
+    remote = bare_remote(tmp_path)
+    a = encrypted_project(tmp_path, remote, "a")
+    ok(a.run("init", env=with_phrase()))
+    ok(a.sync())
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    fresh = Project(root, tmp_path / "fresh-vault")
+    fresh.config(encrypted_config(fresh, remote))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: memvault on a terminal
+        os.chdir(root)
+        env = no_phrase()
+        os.execve(MEMVAULT[0], [*MEMVAULT, "recover", "--from", str(remote)], env)
+    out = b""
+    asked = 0
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if out.count(b"Passphrase") > asked:
+            asked = out.count(b"Passphrase")
+            os.write(fd, (PHRASE + "\n").encode())
+    _, code = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(code) == 0, out.decode(errors="replace")
+    assert asked == 1
+    assert "Quetzalcoatl" in (root / "memory.json").read_text()
+
+
+def test_two_machines_in_parallel_converge(tmp_path: Path) -> None:
+    """Six syncs each at once: every push lands (no machine overwrites another's folder),
+    and after one more round each, both vaults hold both machines' latest backups."""
+    import threading
+    import time
+
+    remote = bare_remote(tmp_path)
+    a = encrypted_project(tmp_path, remote, "a")
+    ok(a.run("init", env=with_phrase()))
+    b_root = tmp_path / "b"
+    b_root.mkdir()
+    b = make_project(b_root)
+    b.config(encrypted_config(b, remote))
+    ok(b.run("init", env=with_phrase()))
+    codes: list[tuple[str, int, str]] = []
+
+    def loop(name: str, project: Project, rel: str) -> None:
+        for i in range(6):
+            project.write(rel, json.dumps({"machine": name, "round": i}) + "\n")
+            proc = project.sync()
+            codes.append((name, proc.returncode, proc.stderr))
+
+    threads = [threading.Thread(target=loop, args=("a", a, "memory.json")),
+               threading.Thread(target=loop, args=("b", b, "gpt4o_memories.json"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [c for c in codes if c[1] != 0] == [], "\n".join(c[2] for c in codes)
+    time.sleep(1.1)
+    for name, project, rel, last in (("a", a, "memory.json", "next to last"), ("b", b, "gpt4o_memories.json", "last"),
+                                     ("a", a, "memory.json", "last")):
+        project.write(rel, json.dumps({"machine": name, "round": last}) + "\n")
+        ok(project.sync())
+    ok(b.sync("--trigger", "cron"))  # nothing new on B: it learns A's last backup at its next push
+    for project in (a, b):
+        assert json.loads((project.stored / "memory.json").read_text())["machine"] == "a"
+        assert json.loads((project.stored / "gpt4o_memories.json").read_text()) == \
+            {"machine": "b", "round": "last"}
+        assert status(project)["push_pending"] == 0
+    assert json.loads((a.stored / "memory.json").read_text())["round"] == "last"
+    ok(a.run("verify", env=no_phrase()))
