@@ -35,7 +35,6 @@ from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault.encrypted_remote import MACHINES_REFS
 from memvault_hooks.vault.encrypted_remote import PUSHED_REF
 from memvault_hooks.vault.encrypted_remote import EncryptedRemote
-from memvault_hooks.vault.encrypted_remote import key_path
 from memvault_hooks.vault.gitenv import run_git
 from memvault_hooks.vault.vault import Vault
 
