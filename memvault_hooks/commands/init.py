@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+from typing import Any
 
 from memvault_hooks.vault import backup
 from memvault_hooks.vault import behind
@@ -17,8 +18,6 @@ from memvault_hooks.vault import remote
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.errors import MemvaultError
-from memvault_hooks.vault import crypt
-from memvault_hooks.vault.vault import Vault
 
 TEMPLATE = """\
 # memvault-hooks: versioned backups of this project's agent memory files.
@@ -151,66 +150,68 @@ def run(args: argparse.Namespace) -> int:
 
         trust.allow(cfg.to_dict())
         print("memvault: allowed what it sets outside the project: " + "; ".join(trust.describe(cfg.to_dict())))
-    unreachable: MemvaultError | None = None
+    unreachable = None
     cloned = False
+    stack = contextlib.ExitStack()  # holds an encrypted remote joined in a temporary folder
     joining = None
-    if not cfg.encrypt:
+    if cfg.remote and cfg.encrypt:
+        joining, unreachable = _connect_encrypted(cfg, stack, written if wrote else None)
+    elif cfg.remote:
         from memvault_hooks.vault import encrypted_push
 
         encrypted_push.ignore_passphrase_note(cfg)
-    with contextlib.ExitStack() as stack:
-        if cfg.remote and cfg.encrypt:
-            from memvault_hooks.vault import encrypted_push
+    with stack, file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+        if cfg.remote and not cfg.encrypt and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
+            from memvault_hooks.vault import clone
 
-            try:  # the passphrase is checked before anything is written for the vault
-                joining = encrypted_push.init_connect(cfg, stack)
-            except crypt.WrongPassphrase:
-                if wrote:
-                    os.unlink(written)  # a wrong passphrase writes nothing
-                raise
+            try:
+                clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
+                if backup.vault_of(cfg).head() is not None:
+                    print(f"memvault: cloned the vault from {cfg.remote}")
+                    cloned = True
+                else:
+                    print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
             except MemvaultError as exc:
                 unreachable = exc
                 logs.error(cfg.error_log, f"init: {exc}")
-        with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
-            if cfg.remote and cfg.encrypt:
-                vault_obj = backup.ensure_vault(cfg)
-                cloned = encrypted_push.init_finish(cfg, vault_obj, joining)
-            else:
-                vault_obj, cloned, unreachable = _plain_remote(cfg)
-            if cloned:
-                late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
-                if late:
-                    print(f"memvault: {behind.advice(late)}")
+        vault_obj = backup.ensure_vault(cfg)
+        if cfg.remote and cfg.encrypt:  # no `origin`: nothing may be pushed there in clear
+            from memvault_hooks.vault import encrypted_push
+
+            cloned = encrypted_push.init_finish(cfg, vault_obj, joining)
+        elif cfg.remote:
+            remote.ensure_origin(vault_obj, remote.remote_url(cfg))
+        if cloned:
+            late = behind.live_files_behind(cfg.source_dir, cfg.files, vault_obj, state.load(cfg.vault_path))
+            if late:
+                print(f"memvault: {behind.advice(late)}")
     print(f"memvault: vault ready at {cfg.vault_path}")
     print("\n".join(plan(cfg)))
     if unreachable is not None:
         if cfg.encrypt:
-            raise MemvaultError(f"{unreachable}; created a local vault: syncs back up locally, and the encrypted "
-                                f"remote is set up or joined by `memvault init` run again in a terminal")
+            raise MemvaultError(f"{unreachable}; created a local vault: syncs back up locally and keep the push "
+                                "queued until `memvault init` is run again in a terminal (or a sync with "
+                                "$MEMVAULT_PASSPHRASE set) sets up or joins the encrypted remote")
         raise MemvaultError(f"{unreachable}; created a local vault whose origin is {cfg.remote}: "
                             "syncs back up locally, and the first one that reaches it pushes (merging with any "
                             "backups it holds)")
     return 0
 
 
-def _plain_remote(cfg: config.Config) -> tuple[Vault, bool, MemvaultError | None]:
-    """Clone the vault from a plain remote (or create it); (vault, cloned, why unreachable)."""
-    unreachable = None
-    cloned = False
-    if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
-        from memvault_hooks.vault import clone
+def _connect_encrypted(cfg: config.Config, stack: contextlib.ExitStack[Any], wrote: str | None
+                       ) -> tuple[tuple[str, bool] | None, MemvaultError | None]:
+    """Set up or join the encrypted remote before the vault is written: (what to move into
+    the vault, or None; why it could not be reached). A wrong passphrase raises, and the
+    configuration this run wrote (`wrote`) is removed: nothing is left."""
+    from memvault_hooks.vault import crypt
+    from memvault_hooks.vault import encrypted_push
 
-        try:
-            clone.clone_vault(cfg.remote, cfg.vault_path, cfg.branch, cfg.timeout)
-            if backup.vault_of(cfg).head() is not None:
-                print(f"memvault: cloned the vault from {cfg.remote}")
-                cloned = True
-            else:
-                print(f"memvault: {cfg.remote} holds no vault yet; the first sync pushes to it")
-        except MemvaultError as exc:
-            unreachable = exc
-            logs.error(cfg.error_log, f"init: {exc}")
-    vault_obj = backup.ensure_vault(cfg)
-    if cfg.remote:
-        remote.ensure_origin(vault_obj, remote.remote_url(cfg))
-    return vault_obj, cloned, unreachable
+    try:
+        return encrypted_push.init_connect(cfg, stack), None
+    except crypt.WrongPassphrase:
+        if wrote:
+            os.unlink(wrote)
+        raise
+    except MemvaultError as exc:
+        logs.error(cfg.error_log, f"init: {exc}")
+        return None, exc
