@@ -105,22 +105,26 @@ def run(args: argparse.Namespace) -> int:
 def _recover_encrypted(cfg: config.Config, url: str) -> None:
     """Clone the vault from an encrypted remote: the passphrase is asked once; a wrong one
     raises before anything is written (no vault folder, no memory file)."""
+    import contextlib
+
     from memvault_hooks.vault import backup
     from memvault_hooks.vault import crypt
     from memvault_hooks.vault import encrypted_push
+    from memvault_hooks.vault import file_lock
 
     url = urls.resolve(url)
     er = encrypted_push.transport(cfg, url=url)
     reused = os.path.isdir(os.path.join(cfg.vault_path, ".git")) and encrypted_push.connected(er)
-    if not reused:
-        _prepare_place(cfg.vault_path, url)
-        phrase = crypt.passphrase(f"{encrypted_push.OPEN_PURPOSE} ({urls.mask(url)})", interactive=True)
-        with encrypted_push.connect(url, cfg.timeout, phrase, may_set_up=False) as (tmp, _fresh):
-            vault = backup.ensure_vault(cfg)
-            encrypted_push.move_in(tmp, vault.path)
-    else:
+    with contextlib.ExitStack() as stack:
+        if not reused:
+            _prepare_place(cfg.vault_path, url)
+            phrase = crypt.passphrase(f"{encrypted_push.OPEN_PURPOSE} ({urls.mask(url)})", interactive=True)
+            tmp, _fresh = stack.enter_context(encrypted_push.connect(url, cfg.timeout, phrase, may_set_up=False))
+        stack.enter_context(file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT))  # only once the key opened
         vault = backup.ensure_vault(cfg)
-    skipped = encrypted_push.integrate(cfg, vault, er)
+        if not reused:
+            encrypted_push.move_in(tmp, vault.path)
+        skipped = encrypted_push.integrate(cfg, vault, er)
     for line in skipped:
         print(f"memvault: warning: skipped a damaged bundle on the encrypted remote: {line}")
     if vault.head() is None:
