@@ -469,3 +469,21 @@ def test_two_machines_in_parallel_converge(tmp_path: Path) -> None:
         assert status(project)["push_pending"] == 0
     assert json.loads((a.stored / "memory.json").read_text())["round"] == "last"
     ok(a.run("verify", env=no_phrase()))
+
+
+def test_remote_away_keeps_the_backlog_and_the_next_sync_pushes_it(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    project = encrypted_project(tmp_path, remote)
+    ok(project.run("init", env=with_phrase()))
+    ok(project.sync())
+    away = tmp_path / "away.git"
+    remote.rename(away)
+    project.write("memory.json", "{\"facts\": [\"while offline\"]}\n")
+    proc = project.sync()
+    assert proc.returncode == 1 and "(encrypted) failed" in proc.stderr and "kept in the vault" in proc.stderr
+    assert status(project)["push_pending"] == 1
+    away.rename(remote)
+    ok(project.sync())  # nothing new to commit: the backlog alone is pushed
+    assert status(project)["push_pending"] == 0
+    assert len([n for n in git(remote, "ls-tree", "-r", "--name-only", "main").split() if n.endswith(".age")
+                and n.startswith("machines/")]) == 2
