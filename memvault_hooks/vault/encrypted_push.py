@@ -58,8 +58,13 @@ def transport(cfg: Config, vault_path: str | None = None, url: str | None = None
 
 
 def connected(er: EncryptedRemote) -> bool:
-    """The key and the transport clone are on this machine: pushes need no passphrase."""
-    return os.path.isfile(er.key_file) and os.path.isdir(er.transport)
+    """The key and a transport clone of this very remote are on this machine: pushes need
+    no passphrase. (After `vault.remote` changed, the new remote is set up or joined anew.)"""
+    if not (os.path.isfile(er.key_file) and os.path.isdir(er.transport)):
+        return False
+    proc = run_git(er.transport, "config", "--get", "remote.origin.url", check=False)
+    cloned_from = proc.stdout.decode(errors="replace").strip()
+    return not cloned_from or urls.same(cloned_from, er.url)
 
 
 def missing_key_reason(cfg: Config) -> str:
@@ -83,11 +88,13 @@ def remote_is_empty(url: str, timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def connect(url: str, timeout: float, phrase: str, may_set_up: bool = True) -> Iterator[tuple[str, bool]]:
+def connect(url: str, timeout: float, phrase: str, may_set_up: bool = True,
+            key_file: str | None = None) -> Iterator[tuple[str, bool]]:
     """Join the encrypted remote at `url` (or set it up when it is empty and `may_set_up`)
     in a temporary folder outside the vault: (that folder, whether it was set up now).
     The caller moves the result into the vault (`move_in`); everything else is removed.
-    A wrong passphrase raises crypt.WrongPassphrase before anything is kept."""
+    A wrong passphrase raises crypt.WrongPassphrase before anything is kept. A new remote
+    is set up with the key in `key_file` when there is one (the vault keeps one key)."""
     with tempfile.TemporaryDirectory(prefix="memvault-connect-") as tmp:
         os.chmod(tmp, 0o700)
         er = EncryptedRemote(tmp, url, timeout)
@@ -97,6 +104,8 @@ def connect(url: str, timeout: float, phrase: str, may_set_up: bool = True) -> I
                                 "to recover; if this machine is the first to back up there, run `memvault init` "
                                 "with vault.encrypt: true, then `memvault sync`")
         if fresh:
+            if key_file and os.path.isfile(key_file):
+                crypt.save_key(er.key_file, crypt.load_key(key_file))
             er.setup(phrase)
         else:
             er.join(phrase)
@@ -111,11 +120,14 @@ def move_in(tmp: str, vault_path: str) -> None:
         shutil.rmtree(dst.transport)
     shutil.move(src.transport, dst.transport)
     crypt.save_key(dst.key_file, crypt.load_key(src.key_file))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(dst.applied_file)  # the bundles applied from a former remote say nothing of this one
 
 
 def connect_vault(cfg: Config, vault: Vault, phrase: str, may_set_up: bool = True) -> bool:
     """`connect` straight into an existing vault; True when the remote was set up now."""
-    with connect(remote.remote_url(cfg), cfg.timeout, phrase, may_set_up) as (tmp, fresh):
+    with connect(remote.remote_url(cfg), cfg.timeout, phrase, may_set_up,
+                 key_file=transport(cfg, vault.path).key_file) as (tmp, fresh):
         move_in(tmp, vault.path)
     return fresh
 
@@ -280,7 +292,7 @@ def init_connect(cfg: Config, stack: contextlib.ExitStack[Any]) -> tuple[str, bo
     url = remote.remote_url(cfg)
     fresh = remote_is_empty(url, cfg.timeout)
     phrase = crypt.passphrase(SETUP_PURPOSE if fresh else OPEN_PURPOSE, interactive=True, confirm=fresh)
-    return stack.enter_context(connect(url, cfg.timeout, phrase))
+    return stack.enter_context(connect(url, cfg.timeout, phrase, key_file=transport(cfg).key_file))
 
 
 def init_finish(cfg: Config, vault: Vault, joining: tuple[str, bool] | None) -> bool:

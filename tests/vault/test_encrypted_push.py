@@ -487,3 +487,23 @@ def test_remote_away_keeps_the_backlog_and_the_next_sync_pushes_it(tmp_path: Pat
     assert status(project)["push_pending"] == 0
     assert len([n for n in git(remote, "ls-tree", "-r", "--name-only", "main").split() if n.endswith(".age")
                 and n.startswith("machines/")]) == 2
+
+
+def test_a_new_encrypted_remote_is_set_up_anew_with_the_same_key(tmp_path: Path) -> None:
+    first = bare_remote(tmp_path, "first.git")
+    second = bare_remote(tmp_path, "second.git")
+    project = encrypted_project(tmp_path, first)
+    ok(project.run("init", env=with_phrase()))
+    ok(project.sync())
+    key = (project.vault / ".git" / "memvault-key").read_text()
+    project.config(encrypted_config(project, second))
+    project.write("memory.json", "{\"facts\": [\"for the second remote\"]}\n")
+    queued = project.sync(env=no_phrase())
+    assert queued.returncode == 1 and "push queued" in queued.stderr  # never sent with the first remote's clone
+    assert git(second, "for-each-ref").strip() == ""
+    ok(project.run("init", env=with_phrase()))
+    ok(project.sync(env=no_phrase()))
+    assert (project.vault / ".git" / "memvault-key").read_text() == key
+    names = git(second, "ls-tree", "-r", "--name-only", "main").split()
+    assert any(n.endswith(".full.bundle.age") for n in names)
+    assert status(project)["push_pending"] == 0
