@@ -45,7 +45,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
     schedule = cron.installed_schedule(cfg)
     vault = backup.vault_of(cfg)
     behind_now = behind.live_files_behind(cfg.source_dir, cfg.files, vault, record)
-    report = {
+    report: dict[str, Any] = {
         "ok": False,
         "last_sync": state.last_success(cfg.vault_path, record),
         # A behind file differs from the tip too, but a sync will not take it: not "changed".
@@ -57,15 +57,13 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
     }
-    found_warnings = warnings(report)
-    found_problems = problems(cfg, report, schedule)
+    report["warnings"] = warnings(report)
+    report["problems"] = problems(cfg, report, schedule)
     if cfg.encrypt:  # an encrypted remote this machine holds no key for; a clear history left behind
         from memvault_hooks.vault import encrypted_push
 
-        found_problems += encrypted_push.problems(cfg)
-        found_warnings += filter(None, [encrypted_push.clear_history(cfg.vault_path)])
-    report["warnings"] = found_warnings
-    report["problems"] = found_problems
+        report["problems"] += encrypted_push.problems(cfg)
+        report["warnings"] += filter(None, [encrypted_push.clear_history(cfg.vault_path)])
     report["ok"] = not report["problems"]
     return report
 
