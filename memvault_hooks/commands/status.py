@@ -57,8 +57,14 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
     }
+    from memvault_hooks.vault import held
+
+    found = held.findings(cfg, vault, record)
+    report["secrets"] = [f.to_json() for f in found]
     report["warnings"] = warnings(report)
     report["problems"] = problems(cfg, report, schedule)
+    report["problems"] += held.status_problems(cfg, found)
+    report["warnings"] += held.status_warnings(cfg, found)
     if cfg.encrypt:  # an encrypted remote this machine holds no key for; a clear history left behind
         from memvault_hooks.vault import encrypted_push
 
@@ -150,6 +156,9 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     lines += [painter.yellow(f"warning: {warning}") for warning in report["warnings"]]
     if report["behind"]:
         lines.append(painter.yellow(f"note: {behind.advice(report['behind'])}"))
+    if report.get("secrets"):
+        lines.append(painter.bold("secrets (id, file, where, kind):"))
+        lines += [f"    {s['id']} {quote(s['path'])} {s['where']} {s['kind']}" for s in report["secrets"]]
     return lines
 
 
@@ -171,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
     except vaultmark.NotAVault as exc:  # nothing of it is read as a vault
         report: dict[str, Any] = {"ok": False, "last_sync": None, "changed": [], "behind": [], "push_pending": 0,
                   "hooks_installed": install_hooks.installed(cfg.project), "cron_installed": False,
-                  "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)]}
+                  "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)],
+                  "secrets": []}
     else:
         report = collect(cfg)
     if trust.waiting(cfg.to_dict()):
