@@ -507,3 +507,21 @@ def test_a_new_encrypted_remote_is_set_up_anew_with_the_same_key(tmp_path: Path)
     names = git(second, "ls-tree", "-r", "--name-only", "main").split()
     assert any(n.endswith(".full.bundle.age") for n in names)
     assert status(project)["push_pending"] == 0
+
+
+def test_a_secret_is_pushed_encrypted_not_held(tmp_path: Path) -> None:
+    from secret_samples import AWS
+    from secret_samples import GITHUB
+
+    remote = bare_remote(tmp_path)
+    project = encrypted_project(tmp_path, remote)
+    ok(project.run("init", env=with_phrase()))
+    project.write("memory.json", json.dumps({"notes": [f"aws {AWS}"], "tok": GITHUB}) + "\n")
+    proc = ok(project.sync())  # with an encrypted remote a finding holds nothing
+    assert AWS not in proc.stdout + proc.stderr and GITHUB not in proc.stdout + proc.stderr
+    report = status(project)
+    assert report["push_pending"] == 0 and report["ok"] is True, report
+    assert {s["kind"] for s in report["secrets"]} >= {"aws-access-key", "github-token"}  # type: ignore[union-attr]
+    blob = remote_objects(remote)
+    assert AWS.encode() not in blob and GITHUB.encode() not in blob
+    assert any(n.endswith(".full.bundle.age") for n in git(remote, "ls-tree", "-r", "--name-only", "main").split())
