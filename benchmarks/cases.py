@@ -6,6 +6,7 @@ returns a Case: our command and its baseline, with what changes between runs.
 from __future__ import annotations
 
 import dataclasses
+import json
 import marshal
 import os
 import shutil
@@ -359,6 +360,35 @@ class Skip(Exception):
     """A case that cannot run here (a tool is missing)."""
 
 
+def _pushing(root: str, env: dict[str, str], encrypt: bool) -> str:
+    """A primed project whose vault pushes to a local bare remote (encrypted or plain)."""
+    project, vault = w.make_project(root, env, eight_files())
+    remote = os.path.join(root, "remote.git")
+    w.git(root, env, "init", "-q", "--bare", "-b", "main", remote)
+    with open(os.path.join(project, ".memvault.yaml"), "w", encoding="utf-8") as f:
+        f.write(f"version: 1\nvault:\n  path: {json.dumps(vault)}\n  remote: {json.dumps(remote)}\n"
+                f"  encrypt: {'true' if encrypt else 'false'}\n")
+    w.age(os.path.join(project, ".memvault.yaml"))
+    w.run([*w.MEMVAULT, "allow"], project, env)
+    w.run([*w.MEMVAULT, "init"], project, {**env, "MEMVAULT_PASSPHRASE": "benchmark passphrase"})
+    w.sync(project, env)  # the first push (a full bundle when encrypted) is not timed
+    return project
+
+
+def push_encrypted(root: str, env: dict[str, str], sizes: Sizes) -> Case:
+    ours = _pushing(os.path.join(root, "encrypted"), env, True)
+    plain = _pushing(os.path.join(root, "plain"), env, False)
+    return Case("push-encrypted", "`memvault sync` of 1 changed file (of 8 x 100 KB) pushed to an encrypted "
+                "local remote vs the same sync pushed to a plain local remote",
+                Command([*w.MEMVAULT, "sync", "--quiet"], ours, env,
+                        before=lambda i: w.bump(os.path.join(ours, "memory.json"), i + 1)),
+                Command([*w.MEMVAULT, "sync", "--quiet"], plain, env,
+                        before=lambda i: w.bump(os.path.join(plain, "memory.json"), i + 1)),
+                goal=2.0,
+                notes=["each run commits one backup and pushes it: an age-encrypted incremental git bundle "
+                       "added to the remote vs `git push` of the branch"])
+
+
 BUILDERS: dict[str, Callable[[str, dict[str, str], Sizes], Case]] = {
     "hook-nochange": hook_nochange,
     "sync-nochange": sync_nochange,
@@ -371,4 +401,5 @@ BUILDERS: dict[str, Callable[[str, dict[str, str], Sizes], Case]] = {
     "many-10changed": many_ten_changed,
     "big": big_file,
     "vault-size": vault_size,
+    "push-encrypted": push_encrypted,
 }

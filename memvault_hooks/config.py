@@ -45,6 +45,7 @@ _VAULT_KEYS = {
     "remote": (str, type(None)),
     "branch": str,
     "timeout": (int, float),
+    "encrypt": bool,
 }
 _TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "a mapping",
                bool: "true or false", float: "a number", type(None): "null"}
@@ -55,8 +56,8 @@ class Config:
     (inspect, ast, ...) would cost a sync more than its own work on a few files."""
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
-                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "sources",
-                 "warnings", "outside")
+                 "encrypt", "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets",
+                 "sources", "warnings", "outside")
     project: str
     config_file: str | None
     source_dir: str
@@ -64,6 +65,7 @@ class Config:
     vault_path: str
     subdir: str
     remote: str | None
+    encrypt: bool              # vault.encrypt: what goes to the remote is age-encrypted (encrypted_push.py)
     branch: str
     timeout: float
     schedule: str
@@ -307,8 +309,10 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
     from memvault_hooks.memory import source_config
 
     extra = source_config.resolve(where, project, vault_path, raw.get("sources") or [], names)
-    outside = trust.settings(project, source_dir, remote=remote, log_file=log_file if log_value else None,
-                             error_log=error_log if err_value else None, outside_sources=extra.outside)
+    encrypt = vault.get("encrypt", False)
+    outside = trust.settings(project, source_dir, remote=remote, encrypt=encrypt,
+                             log_file=log_file if log_value else None, error_log=error_log if err_value else None,
+                             outside_sources=extra.outside)
     return Config(
         project=project,
         config_file=config_file,
@@ -317,6 +321,7 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         vault_path=vault_path,
         subdir=subdir.strip("/"),
         remote=remote,
+        encrypt=encrypt,
         branch=branch,
         timeout=timeout,
         schedule=schedule,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     Setting = tuple[str, str, str]
 
 _HEADER = "memvault allow record v1\n"
+ENCRYPT_KEY = "vault.encrypt"
 
 
 class NotAllowed(MemvaultError):
@@ -113,6 +114,9 @@ def _waiting(config: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     recorded = _recorded(config)
     new = [key for key, value, *_ in outside if key not in recorded]
     changed = [key for key, value, *_ in outside if key in recorded and recorded[key] != value]
+    # Turning encryption off sends the next pushes in clear: a change like any other.
+    if ENCRYPT_KEY in recorded and all(key != ENCRYPT_KEY for key, *_ in outside):
+        changed.append(ENCRYPT_KEY)
     return new, changed
 
 

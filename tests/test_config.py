@@ -135,3 +135,16 @@ def test_presets_patterns_are_relative_to_the_project_inside_a_wider_source_dir(
     proc = project.sync()
     assert proc.returncode == 0, proc.stderr
     assert (isolated_home / "vault" / "rAgentShared" / "project" / ".cursor" / "rules" / "a.mdc").read_text() == "rule\n"
+
+
+def test_vault_encrypt_defaults_off_and_is_an_outside_setting(tmp_path: Path) -> None:
+    (tmp_path / ".memvault.yaml").write_text("version: 1\n")
+    assert config.load(str(tmp_path)).encrypt is False
+    (tmp_path / ".memvault.yaml").write_text("version: 1\nvault:\n  encrypt: true\n")
+    cfg = config.load(str(tmp_path))
+    assert cfg.encrypt is True
+    assert [key for key, *_ in cfg.outside] == ["vault.encrypt"]
+    (tmp_path / ".memvault.yaml").write_text("version: 1\nvault:\n  encrypt: 1\n")
+    with pytest.raises(ConfigError) as err:
+        config.load(str(tmp_path))
+    assert err.value.key == "vault.encrypt" and "true or false" in str(err.value)

@@ -3,8 +3,10 @@ create the vault, or clone it when the remote already holds one."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from typing import Any
 
 from memvault_hooks.vault import backup
 from memvault_hooks.vault import behind
@@ -31,6 +33,7 @@ presets: [{presets}]{presets_comment}
 vault:
 {vault_path}  subdir: rAgentShared        # files are stored under <vault>/<subdir>/<relative path>
   remote: {remote}{remote_comment}
+  encrypt: {encrypt}{encrypt_comment}
   branch: main
 schedule: "*/15 * * * *"      # cron fallback schedule (memvault cron install)
 # log_file: <a private file under the user's state dir>
@@ -45,7 +48,7 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid YAML scalar
 
 
-def render(vault: str | None, remote: str | None, presets: list[str] | None = None) -> str:
+def render(vault: str | None, remote: str | None, presets: list[str] | None = None, encrypt: bool = False) -> str:
     files = "\n".join(f"  - {name}" for name in config.DEFAULT_FILES)
     if vault:
         vault_path = f"  path: {_yaml_str(vault)}\n"
@@ -59,6 +62,9 @@ def render(vault: str | None, remote: str | None, presets: list[str] | None = No
         vault_path=vault_path,
         remote=_yaml_str(remote) if remote else "null",
         remote_comment="" if remote else "                # URL of the vault's remote; null = local only",
+        encrypt="true" if encrypt else "false",
+        encrypt_comment=("                " if encrypt else "               ")
+        + "# true: what goes to the remote is encrypted (a passphrase protects the key)",
     )
 
 
@@ -109,6 +115,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the vault lives (default: a per-project folder under the user's data dir)")
     parser.add_argument("--remote", metavar="URL",
                         help="the vault's remote (a git URL); an existing vault there is cloned")
+    parser.add_argument("--encrypt", action="store_true",
+                        help="write `vault.encrypt: true`: what goes to the remote is encrypted with age; sets up "
+                             "the encrypted remote, or joins it, with a passphrase ($MEMVAULT_PASSPHRASE, or typed "
+                             "at the terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
     wrote = False
     if os.path.exists(target):
         print(f"memvault: keeping the existing {target}")
-        for flag, key, value in (("--vault", "vault.path", args.vault), ("--remote", "vault.remote", args.remote)):
+        for flag, key, value in (("--vault", "vault.path", args.vault), ("--remote", "vault.remote", args.remote),
+                                 ("--encrypt", "vault.encrypt", "true" if args.encrypt else None)):
             if value:
                 then = ", then run `memvault allow`" if key == "vault.remote" else ""
                 print(f"memvault: {flag} is ignored because {target} exists: set `{key}: {value}` in it{then}")
@@ -129,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
         found = presets.detect(project)
         with open(target, "x", encoding="utf-8") as f:
-            f.write(render(vault, args.remote, found))
+            f.write(render(vault, args.remote, found, encrypt=args.encrypt))
         print(f"memvault: wrote {target}" + (f" with the presets {', '.join(found)} (found their files)" if found else ""))
         wrote = True
         if args.remote is not None:
@@ -146,8 +157,16 @@ def run(args: argparse.Namespace) -> int:
         print("memvault: allowed what it sets outside the project: " + "; ".join(trust.describe(cfg.to_dict())))
     unreachable = None
     cloned = False
-    with file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
-        if cfg.remote and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
+    stack = contextlib.ExitStack()  # holds an encrypted remote joined in a temporary folder
+    joining = None
+    if cfg.remote and cfg.encrypt:
+        joining, unreachable = _connect_encrypted(cfg, stack, written if wrote else None)
+    elif cfg.remote:
+        from memvault_hooks.vault import encrypted_push
+
+        encrypted_push.ignore_passphrase_note(cfg)
+    with stack, file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT):
+        if cfg.remote and not cfg.encrypt and not backup.vault_of(cfg).exists() and not backup.vault_of(cfg).foreign_entries():
             from memvault_hooks.vault import clone
 
             try:
@@ -161,7 +180,11 @@ def run(args: argparse.Namespace) -> int:
                 unreachable = exc
                 logs.error(cfg.error_log, f"init: {exc}")
         vault_obj = backup.ensure_vault(cfg)
-        if cfg.remote:
+        if cfg.remote and cfg.encrypt:  # no `origin`: nothing may be pushed there in clear
+            from memvault_hooks.vault import encrypted_push
+
+            cloned = encrypted_push.init_finish(cfg, vault_obj, joining)
+        elif cfg.remote:
             remote.ensure_origin(vault_obj, remote.remote_url(cfg))
         if cloned:
             late = behind.live_files_behind(cfg, vault_obj, state.load(cfg.vault_path))
@@ -170,7 +193,30 @@ def run(args: argparse.Namespace) -> int:
     print(f"memvault: vault ready at {cfg.vault_path}")
     print("\n".join(plan(cfg)))
     if unreachable is not None:
+        if cfg.encrypt:
+            raise MemvaultError(f"{unreachable}; created a local vault: syncs back up locally and keep the push "
+                                "queued until `memvault init` is run again in a terminal (or a sync with "
+                                "$MEMVAULT_PASSPHRASE set) sets up or joins the encrypted remote")
         raise MemvaultError(f"{unreachable}; created a local vault whose origin is {cfg.remote}: "
                             "syncs back up locally, and the first one that reaches it pushes (merging with any "
                             "backups it holds)")
     return 0
+
+
+def _connect_encrypted(cfg: config.Config, stack: contextlib.ExitStack[Any], wrote: str | None
+                       ) -> tuple[tuple[str, bool] | None, MemvaultError | None]:
+    """Set up or join the encrypted remote before the vault is written: (what to move into
+    the vault, or None; why it could not be reached). A wrong passphrase raises, and the
+    configuration this run wrote (`wrote`) is removed: nothing is left."""
+    from memvault_hooks.vault import crypt
+    from memvault_hooks.vault import encrypted_push
+
+    try:
+        return encrypted_push.init_connect(cfg, stack), None
+    except crypt.WrongPassphrase:
+        if wrote:
+            os.unlink(wrote)
+        raise
+    except MemvaultError as exc:
+        logs.error(cfg.error_log, f"init: {exc}")
+        return None, exc

@@ -63,13 +63,19 @@ def run(args: argparse.Namespace) -> int:
     if not url or url.startswith("-"):
         raise UsageError(f"--from {args.from_!r}: give the URL (or path) of the vault's remote")
     cfg = config.from_args(args.directory, args.config)
+    if cfg.encrypt:
+        _recover_encrypted(cfg, url)
+        return Restore(cfg, trigger="recover").run(choice.resolve)
+    from memvault_hooks.vault import encrypted_push
+
+    encrypted_push.ignore_passphrase_note(cfg)
     try:
         reused = _prepare_place(cfg.vault_path, url)
         if not reused:
             clone.clone_vault(url, cfg.vault_path, cfg.branch, cfg.timeout)
     except MemvaultError as exc:
         logs.error(cfg.error_log, f"recover --from {url}: {exc}")
-        if str(exc).startswith("cannot clone the vault from"):
+        if str(exc).startswith("cannot clone the vault from") and "encrypted memvault remote" not in str(exc):
             raise MemvaultError(f"{exc}; check the URL and that this machine can reach it "
                                 f"(`git ls-remote -- {url}`), then run `memvault recover --from {url}` again"
                                 ) from None
@@ -94,3 +100,40 @@ def run(args: argparse.Namespace) -> int:
         print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "
               f"set it to {urls.resolve(url)} to keep backing up there")
     return Restore(cfg, trigger="recover").run(choice.resolve)
+
+
+def _recover_encrypted(cfg: config.Config, url: str) -> None:
+    """Clone the vault from an encrypted remote: the passphrase is asked once; a wrong one
+    raises before anything is written (no vault folder, no memory file)."""
+    import contextlib
+
+    from memvault_hooks.vault import backup
+    from memvault_hooks.vault import crypt
+    from memvault_hooks.vault import encrypted_push
+    from memvault_hooks.vault import file_lock
+
+    url = urls.resolve(url)
+    er = encrypted_push.transport(cfg, url=url)
+    reused = os.path.isdir(os.path.join(cfg.vault_path, ".git")) and encrypted_push.connected(er)
+    with contextlib.ExitStack() as stack:
+        if not reused:
+            _prepare_place(cfg.vault_path, url)
+            phrase = crypt.passphrase(f"{encrypted_push.OPEN_PURPOSE} ({urls.mask(url)})", interactive=True)
+            tmp, _fresh = stack.enter_context(encrypted_push.connect(url, cfg.timeout, phrase, may_set_up=False))
+        stack.enter_context(file_lock.locked(cfg.vault_path, backup.LOCK_TIMEOUT))  # only once the key opened
+        vault = backup.ensure_vault(cfg)
+        if not reused:
+            encrypted_push.move_in(tmp, vault.path)
+        skipped = encrypted_push.integrate(cfg, vault, er)
+    for line in skipped:
+        print(f"memvault: warning: skipped a damaged bundle on the encrypted remote: {line}")
+    if vault.head() is None:
+        if not reused:
+            shutil.rmtree(cfg.vault_path, ignore_errors=True)
+        raise MemvaultError(f"the encrypted remote {urls.mask(url)} holds no backup yet, so there is nothing to "
+                            "recover; if this machine is the first to back up there, run `memvault sync`")
+    said = "using the vault already joined to" if reused else "fetched and decrypted the vault from"
+    print(f"memvault: {said} the encrypted remote {urls.mask(url)} into {cfg.vault_path}")
+    if cfg.remote is None or not urls.same(urls.resolve(cfg.remote, cfg.project), url):
+        print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "
+              f"set it to {url} to keep backing up there")

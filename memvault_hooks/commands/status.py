@@ -64,6 +64,11 @@ def collect(cfg: config.Config) -> dict[str, Any]:
     report["problems"] = problems(cfg, report, schedule)
     report["problems"] += held.status_problems(cfg, found)
     report["warnings"] += held.status_warnings(cfg, found)
+    if cfg.encrypt:  # an encrypted remote this machine holds no key for; a clear history left behind
+        from memvault_hooks.vault import encrypted_push
+
+        report["problems"] += encrypted_push.problems(cfg)
+        report["warnings"] += filter(None, [encrypted_push.clear_history(cfg.vault_path)])
     report["ok"] = not report["problems"]
     return report
 

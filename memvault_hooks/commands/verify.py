@@ -7,7 +7,8 @@ Checks, each a row {name, ok, detail}; exit 1 when any fails:
 - `formats`: every file at the tip parses per its format (JSON, JSON Lines);
 - `drift`: live files that differ from the tip. Drift is not a failure (the backup is
   merely behind: the next sync catches up, `status` reports it) — the row says which;
-- `remote`: with `vault.remote` set, whether the local and remote tips agree (time-bounded).
+- `remote`: with `vault.remote` set, whether the local and remote tips agree (time-bounded);
+  with `vault.encrypt`, whether every bundle on the remote decrypts and is a valid bundle.
 """
 from __future__ import annotations
 
@@ -109,6 +110,14 @@ def check_remote(cfg: Config) -> Row | None:
     """With `vault.remote` set: do the local and remote tips agree? (`remote.check_tips`)."""
     if not cfg.remote:
         return None
+    if cfg.encrypt:
+        from memvault_hooks.vault import encrypted_push
+
+        try:
+            ok, detail = encrypted_push.check(cfg)
+        except Exception as exc:
+            return _row("remote", False, f"{cfg.remote} (encrypted): {exc}")
+        return _row("remote", ok, detail)
     try:
         ok, detail = remote.check_tips(cfg)
     except Exception as exc:

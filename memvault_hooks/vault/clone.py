@@ -56,6 +56,10 @@ def clone_vault(url: str, dest: str, branch: str, timeout: float) -> None:
         except GitError as exc:
             raise MemvaultError(f"cannot clone the vault from {url}: {exc.reason}") from None
         _check_out(tmp, url, branch)
+        from memvault_hooks.vault import encrypted_remote
+
+        if encrypted_remote.holds_encrypted_layout(tmp, "HEAD"):
+            raise MemvaultError(f"cannot clone the vault from {url}: {encrypted_remote.ENCRYPTED_FIX}")
         vault = Vault(tmp, "", branch)
         vault.configure()
         os.chmod(tmp, 0o700)

@@ -111,10 +111,12 @@ class FetchResult:
 
 
 class EncryptedRemote:
-    def __init__(self, git_dir: str, url: str) -> None:
-        """`git_dir`: the local vault's git directory; `url`: vault.remote."""
+    def __init__(self, git_dir: str, url: str, timeout: float = NETWORK_TIMEOUT) -> None:
+        """`git_dir`: the local vault's git directory; `url`: vault.remote; `timeout`:
+        seconds allowed to each network operation (vault.timeout)."""
         self.git_dir = os.path.abspath(git_dir)
         self.url = url
+        self.timeout = timeout
         self.transport = os.path.join(self.git_dir, "memvault-transport")
         self.key_file = key_path(self.git_dir)
         self.machine_file = os.path.join(self.git_dir, "memvault-machine")
@@ -175,7 +177,7 @@ class EncryptedRemote:
         return _Staging(self.git_dir)
 
     def _clone(self, stage: str) -> None:
-        run_git(self.git_dir, "clone", "-q", "--no-checkout", "--", self.url, stage, timeout=NETWORK_TIMEOUT)
+        run_git(self.git_dir, "clone", "-q", "--no-checkout", "--", self.url, stage, timeout=self.timeout)
         if run_git(stage, "rev-parse", "-q", "--verify", f"origin/{REMOTE_BRANCH}", check=False).returncode == 0:
             run_git(stage, "checkout", "-q", "-B", REMOTE_BRANCH, f"origin/{REMOTE_BRANCH}")
         else:
@@ -251,7 +253,7 @@ class EncryptedRemote:
         run_git(repo, "commit", "-q", "--no-verify", "-m", message, env=_NEUTRAL)
         for attempt in range(PUSH_ATTEMPTS):
             proc = run_git(repo, "push", "-q", "--", self.url, f"HEAD:refs/heads/{REMOTE_BRANCH}",
-                           timeout=NETWORK_TIMEOUT, check=attempt == PUSH_ATTEMPTS - 1)
+                           timeout=self.timeout, check=attempt == PUSH_ATTEMPTS - 1)
             if proc.returncode == 0:
                 return
             self._pull(repo)  # another machine pushed first: its files are in other folders
@@ -260,7 +262,7 @@ class EncryptedRemote:
         repo = repo or self.transport
         # by URL, not by the clone's "origin": always vault.remote as configured now
         run_git(repo, "fetch", "-q", "--", self.url, f"+refs/heads/{REMOTE_BRANCH}:refs/remotes/origin/{REMOTE_BRANCH}",
-                timeout=NETWORK_TIMEOUT)
+                timeout=self.timeout)
         if run_git(repo, "rev-parse", "-q", "--verify", f"origin/{REMOTE_BRANCH}", check=False).returncode != 0:
             return
         run_git(repo, "rebase", "-q", f"origin/{REMOTE_BRANCH}", env=_NEUTRAL)
@@ -455,3 +457,15 @@ class _Staging:
     def __exit__(self, *exc: object) -> None:
         if os.path.exists(self.path):
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def holds_encrypted_layout(repo: str, rev: str) -> bool:
+    """True when commit `rev` (in the repository at `repo`) is an encrypted remote's tree
+    (`keys/` beside `README.md`): a plain vault must never be mixed with it, nor pushed in clear there."""
+    proc = run_git(repo, "ls-tree", "--name-only", "-z", rev, check=False)
+    names = set(proc.stdout.split(b"\0")) if proc.returncode == 0 else set()
+    return {b"keys", b"README.md"} <= names
+
+
+ENCRYPTED_FIX = ("it is an encrypted memvault remote: set `vault.encrypt: true` in .memvault.yaml, run "
+                 "`memvault allow`, then `memvault init` (it asks for the passphrase); nothing was pushed in clear")

@@ -55,7 +55,7 @@ def cache_file(vault: Vault) -> str:
 
 def holds(cfg: Config) -> bool:
     """Whether findings hold the push: a remote that is not encrypted."""
-    return bool(cfg.remote) and not getattr(cfg, "encrypt", False) and not scanning_off()
+    return bool(cfg.remote) and not cfg.encrypt and not scanning_off()
 
 
 def describe(finding: Finding) -> str:
@@ -226,7 +226,7 @@ def note(cfg: Config, found: list[Finding]) -> str:
     """What a sync says about findings that hold nothing (no remote, or an encrypted one)."""
     if not cfg.remote:
         where = "they stay in the local vault (no vault.remote: nothing leaves this machine)"
-    elif getattr(cfg, "encrypt", False):
+    elif cfg.encrypt:
         where = "the remote is encrypted (vault.encrypt): they are pushed encrypted"
     else:
         where = "the push of this backup is held"

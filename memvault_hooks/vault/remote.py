@@ -162,6 +162,10 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
         record["push_pending"] = 0
         record["remote"] = ""
         return None
+    if cfg.encrypt:  # age-encrypted bundles instead of the branch itself
+        from memvault_hooks.vault import encrypted_push
+
+        return encrypted_push.push_backlog(cfg, vault, record)
     # A remote set or changed since the last push has yet to receive the whole branch.
     waiting = backlog(vault) if state.same_remote(record, rid) else _count(vault, vault.head() or "")
     if waiting == 0:
@@ -202,7 +206,12 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
 
             time.sleep(random.uniform(0.5, 1.0) * min(BACKOFF * 2 ** attempt, 2.0))
             late: list[str] = []
-            target = integrated(vault, fetch(vault, url, clock.next(), env), late)
+            upstream = fetch(vault, url, clock.next(), env)
+            from memvault_hooks.vault import encrypted_remote
+
+            if encrypted_remote.holds_encrypted_layout(vault.path, upstream):
+                raise RemoteError(encrypted_remote.ENCRYPTED_FIX)
+            target = integrated(vault, upstream, late)
             _flag_behind(vault, record, late)
         raise RemoteError(f"the remote kept refusing after {MAX_ATTEMPTS} attempts")
     except MemvaultError as exc:
