@@ -26,6 +26,7 @@ DEFAULT_FILES = (
     "MEMORY.md",
 )
 DEFAULT_SCHEDULE = "*/15 * * * *"
+DEFAULT_ALERT_SHRINK = 0.5
 
 _TOP_KEYS = {
     "version": int,
@@ -37,6 +38,7 @@ _TOP_KEYS = {
     "error_log": (str, type(None)),
     "mirror_deletions": bool,
     "presets": list,
+    "alert_shrink": (int, float),
 }
 _VAULT_KEYS = {
     "path": (str, type(None)),
@@ -54,7 +56,8 @@ class Config:
     (inspect, ast, ...) would cost a sync more than its own work on a few files."""
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
-                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "outside")
+                 "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets", "outside",
+                 "alert_shrink")
     project: str
     config_file: str | None
     source_dir: str
@@ -70,6 +73,7 @@ class Config:
     mirror_deletions: bool
     presets: tuple[str, ...]   # preset names; their patterns inside the project are in `files`
     outside: tuple[tuple[str, str, str], ...]  # the settings that wait for `memvault allow` (trust.py)
+    alert_shrink: float        # the share of its content a file may lose before it raises an alert
 
     def __init__(self, **values: Any) -> None:
         missing = set(self.__slots__) - set(values)
@@ -299,7 +303,9 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
 
     outside = trust.settings(project, source_dir, remote=remote, log_file=log_file if log_value else None,
                              error_log=error_log if err_value else None)
+    alert_shrink = _alert_shrink(where, raw)
     return Config(
+        alert_shrink=alert_shrink,
         project=project,
         config_file=config_file,
         source_dir=source_dir,
@@ -316,6 +322,16 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         presets=tuple(names),
         outside=outside,
     )
+
+
+def _alert_shrink(where: str, raw: Mapping[str, Any]) -> float:
+    """`alert_shrink`: the share (0..1) of its content a memory file may lose unnoticed."""
+    value = float(raw.get("alert_shrink", DEFAULT_ALERT_SHRINK))
+    if not 0 <= value <= 1:
+        raise ConfigError(where, "alert_shrink", f"is {raw.get('alert_shrink')!r}, not between 0 and 1",
+                          f"give a share such as {DEFAULT_ALERT_SHRINK} (an alert when a file loses more than half "
+                          "of its content), or 1 (alerts only for emptied or vanished files)")
+    return value
 
 
 def from_args(directory: str | None, explicit: str | None, trusted: bool = True) -> Config:

@@ -15,6 +15,7 @@ import time
 from stat import S_ISREG
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.atomic import write_atomic
 
@@ -44,7 +45,7 @@ def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: 
             subdir: str, remote: str) -> tuple[int, str, tuple[str, ...], tuple[int, ...] | None, str, str]:
     # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet;
     # so is the remote (state.remote_id): a new one has yet to receive the branch.
-    return (1, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote)
+    return (2, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote)
 
 
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
@@ -61,7 +62,7 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     started_ns = time.time_ns()
     try:
         with open(path_in(vault_path), "rb") as f:
-            header, folders, files = marshal.loads(f.read())
+            header, folders, files, walled = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
     expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "", remote)
@@ -89,13 +90,16 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
             lstat = os.lstat
             for rel, size, mtime, ino in files:
                 st = lstat(rel, dir_fd=fd)
-                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino:
+                now = (st.st_size, st.st_mtime_ns, st.st_ino)
+                if rel in walled:  # a database with a write-ahead log: sources.with_wal
+                    now = sources.with_wal(f"{source_dir}/{rel}", now)
+                if now != (size, mtime, ino):
                     if not S_ISREG(st.st_mode):
                         return None
                     same = False
                     if stop_at_change:
                         break
-                present[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                present[rel] = now
         finally:
             os.close(fd)
     except (OSError, ValueError, TypeError):
@@ -131,7 +135,10 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         # reads it again, exactly as the record's own comparison would say.
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
-        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote), folders, files))
+        # Files with a SQLite write-ahead log beside them: their signature covers it (a log
+        # that appears or goes changes their folder, which voids the cache).
+        walled = {rel for rel in present if os.path.lexists(f"{source_dir}/{rel}-wal")}
+        data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote), folders, files, walled))
         write_atomic(path_in(vault_path), data)
         return True
     except OSError:
