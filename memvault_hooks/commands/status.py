@@ -11,6 +11,7 @@ from memvault_hooks.vault import backup
 from memvault_hooks.vault import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
+from memvault_hooks.memory import alerts
 from memvault_hooks.memory import safe_open
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
@@ -32,12 +33,25 @@ def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
             live = entry["blob"]
         else:
             try:
-                live = safe_open.live_blob_id(cfg.source_dir, rel)
+                live = _live_blob(cfg, rel)
             except OSError:
                 continue
         if tip.get(rel) != live:
             changed.append(rel)
     return changed
+
+
+def _live_blob(cfg: config.Config, rel: str) -> str:
+    """The blob a sync would store for `rel` now (of a database: of its checked copy)."""
+    from memvault_hooks.vault import dbcapture
+    from memvault_hooks.vault import snapshot
+
+    if dbcapture.is_database(cfg.source_dir, rel):
+        try:
+            return dbcapture.live_blob_id(cfg.source_dir, rel)
+        except snapshot.Unreadable:
+            pass  # a sync would not take it either: its bytes stand in
+    return safe_open.live_blob_id(cfg.source_dir, rel)
 
 
 def collect(cfg: config.Config) -> dict[str, Any]:
@@ -56,6 +70,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "cron_installed": schedule is not None,
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
+        "alerts": [alert.to_json() for alert in alerts.Record.load(cfg.vault_path).active()],
     }
     report["warnings"] = warnings(report)
     report["problems"] = problems(cfg, report, schedule)
@@ -107,6 +122,7 @@ def problems(cfg: config.Config, report: dict[str, Any], schedule: str | None,
                          f"see `memvault cron status` and the log")
     elif vault.exists() and vault.head() is not None:
         found.append("no successful sync is recorded on this machine (run `memvault sync`)")
+    found += [f"memory-loss alert: {alerts.Alert(**a).status_line()}" for a in report.get("alerts", [])]
     return found
 
 
@@ -166,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
     except vaultmark.NotAVault as exc:  # nothing of it is read as a vault
         report: dict[str, Any] = {"ok": False, "last_sync": None, "changed": [], "behind": [], "push_pending": 0,
                   "hooks_installed": install_hooks.installed(cfg.project), "cron_installed": False,
-                  "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)]}
+                  "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)],
+                  "alerts": []}
     else:
         report = collect(cfg)
     if trust.waiting(cfg.to_dict()):

@@ -44,6 +44,7 @@ class Version:
     host: str | None
     source_commit: str | None
     files: tuple[tuple[str, str], ...]      # (path relative to source_dir, change)
+    alerts: tuple[str, ...] = ()            # its Memvault-Alert trailers' values (memory-loss alerts)
 
     @property
     def short(self) -> str:
@@ -61,7 +62,19 @@ class Version:
             "host": self.host,
             "source_commit": self.source_commit,
             "files": [{"path": path, "change": change} for path, change in self.files],
+            "alert": bool(self.alerts),
+            "alerts": [_alert_json(value) for value in self.alerts],
         }
+
+
+def _alert_json(value: str) -> dict[str, Any]:
+    from memvault_hooks.memory import alerts
+
+    parsed = alerts.parse_trailer(value)
+    if parsed is None:
+        return {"text": value}
+    path, kind, before, after = parsed
+    return {"path": path, "kind": kind, "before": before, "after": after}
 
 
 @contextlib.contextmanager
@@ -142,6 +155,7 @@ class History:
             host=trailers.get(message.TRAILER_HOST),
             source_commit=trailers.get(message.TRAILER_SOURCE),
             files=tuple(files),
+            alerts=tuple(a for a in parsed.alerts if rel is None or _alert_json(a).get("path") == rel),
         )
 
     def _changes_from_tree(self, commit: Any) -> list[tuple[str, str]]:
