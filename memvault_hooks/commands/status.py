@@ -12,7 +12,7 @@ from memvault_hooks.vault import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
 from memvault_hooks.memory import alerts
-from memvault_hooks.memory import safe_open
+from memvault_hooks.vault import dbcapture
 from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.history import when
@@ -33,25 +33,12 @@ def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
             live = entry["blob"]
         else:
             try:
-                live = _live_blob(cfg, rel)
+                live = dbcapture.live_blob_id(cfg.source_dir, rel)
             except OSError:
                 continue
         if tip.get(rel) != live:
             changed.append(rel)
     return changed
-
-
-def _live_blob(cfg: config.Config, rel: str) -> str:
-    """The blob a sync would store for `rel` now (of a database: of its checked copy)."""
-    from memvault_hooks.vault import dbcapture
-    from memvault_hooks.vault import snapshot
-
-    if dbcapture.is_database(cfg.source_dir, rel):
-        try:
-            return dbcapture.live_blob_id(cfg.source_dir, rel)
-        except snapshot.Unreadable:
-            pass  # a sync would not take it either: its bytes stand in
-    return safe_open.live_blob_id(cfg.source_dir, rel)
 
 
 def collect(cfg: config.Config) -> dict[str, Any]:

@@ -23,7 +23,8 @@ from memvault_hooks.vault import file_lock
 from memvault_hooks.memory import formats
 from memvault_hooks.ui import logs
 from memvault_hooks.vault import remote
-from memvault_hooks.memory import safe_open
+from memvault_hooks.memory import sqlite_store
+from memvault_hooks.vault import dbcapture
 from memvault_hooks.memory import sources
 from memvault_hooks.history.blobs import blob_id
 from memvault_hooks.config import Config
@@ -69,7 +70,8 @@ def check_tip(cfg: Config, hist: History, tip: Version) -> list[Row]:
             if not ok:
                 bad_hash.append(f"{rel}: restored content does not hash to {sha[:12]}")
                 continue
-            problem = formats.problem(path, formats.kind_of(rel))
+            problem = (dbcapture.problem(path) if sqlite_store.is_database(rel, path)
+                       else formats.problem(path, formats.kind_of(rel)))
             if problem:
                 bad_format.append(f"{rel}: {problem}")
     count = f"{len(blobs)} file(s) at {tip.short}"
@@ -92,7 +94,7 @@ def check_drift(cfg: Config, tip_blobs: dict[str, str]) -> Row:
             missing.append(rel)
             continue
         try:
-            live = safe_open.live_blob_id(cfg.source_dir, rel)
+            live = dbcapture.live_blob_id(cfg.source_dir, rel)
         except OSError:
             missing.append(rel)
             continue

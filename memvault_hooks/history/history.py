@@ -273,6 +273,11 @@ class History:
         while piece := stream.read(chunk):
             write(piece)
 
+    def blob_head(self, sha: str, size: int) -> bytes:
+        """The first `size` bytes of a blob (a file's header)."""
+        data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read(size)
+        return data
+
     def read_blob(self, sha: str) -> bytes:
         data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()
         return data

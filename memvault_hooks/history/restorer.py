@@ -17,14 +17,17 @@ import dataclasses
 import os
 import stat as stat_mod
 import sys
+import tempfile
 from collections.abc import Callable
 from collections.abc import Sequence
 
+from memvault_hooks.memory import alerts
+from memvault_hooks.memory import sqlite_store
 from memvault_hooks.vault import backup
+from memvault_hooks.vault import dbcapture
 from memvault_hooks.vault import file_lock
 from memvault_hooks.history import filearg
 from memvault_hooks.memory import patterns
-from memvault_hooks.memory import safe_open
 from memvault_hooks.memory import sources
 from memvault_hooks.atomic import write_atomic
 from memvault_hooks.history.blobs import blob_id
@@ -48,6 +51,7 @@ class Item:
     target: str                 # the path written (a symlink inside source_dir: its target)
     live_blob: str | None       # None: no file there yet
     sig: sources.Signature | None = None   # the live file's stat once its content is in the vault
+    database: bool = False      # a SQLite database: replaced by sqlite_store.replace
 
     @property
     def action(self) -> str:
@@ -115,15 +119,36 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
             raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
         try:
             if dest is None:  # read as a sync reads it: a FIFO never blocks, no link leads out
-                live: str | None = safe_open.live_blob_id(cfg.source_dir, rel)
+                live: str | None = dbcapture.live_blob_id(cfg.source_dir, rel)
             else:
                 live = blob_id(target) if os.path.isfile(target) else None
         except FileNotFoundError:
             live = None
         except OSError as exc:
             raise MemvaultError(f"{rel}: cannot read {target}: {exc.strerror}; nothing restored") from None
-        items.append(Item(rel, blobs[rel], target, live))
+        database = sqlite_store.is_database(rel) or sqlite_store.is_sqlite(
+            hist.blob_head(blobs[rel], len(sqlite_store.HEADER))) or (dest is None and live is not None
+                                                                     and dbcapture.is_database(cfg.source_dir, rel))
+        items.append(Item(rel, blobs[rel], target, live, database=database))
     return items
+
+
+def refuse_open_databases(items: Sequence[Item]) -> None:
+    """A database another process holds open for writing is not replaced: say which
+    process, before anything is written."""
+    busy = []
+    for item in items:
+        if item.database and item.live_blob is not None:
+            found = sqlite_store.writers(item.target)
+            if found:
+                busy.append(f"{quote(item.rel)} is open for writing by {', '.join(map(str, found))}")
+    if busy:
+        raise MemvaultError(f"{'; '.join(busy)}: a database is not replaced under the program that writes it; "
+                            "quit that program and run the restore again; nothing restored")
+
+
+def _live_sig(path: str) -> sources.Signature:
+    return sources.with_wal(path, sources.signature(os.stat(path)))
 
 
 def _check_dest(cfg: Config, dest: str) -> str:
@@ -214,6 +239,7 @@ class Restore:
                 _write(item.target, self._content(item))
             self.out(f"memvault: wrote {len(todo)} file(s) into {self.dest}; the live files are untouched")
             return 0
+        refuse_open_databases(todo)
         undo = self._back_up_live(todo)
         written: set[str] = set()
         try:
@@ -225,6 +251,10 @@ class Restore:
             after = backup.sync_once(self.cfg, self.trigger, unvalidated=written, keep_local=written)
             for err in after.errors:
                 sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
+            if written:  # their memory-loss alerts end
+                record = alerts.Record.load(self.cfg.vault_path)
+                record.restored(written)
+                record.save(self.cfg.vault_path)
         replaced = sum(1 for item in todo if item.live_blob is not None)
         said = f"restored {len(todo)} file(s)"
         if replaced:
@@ -242,8 +272,8 @@ class Restore:
         tip = vault.blobs()
         for item in todo:
             try:
-                sig = sources.signature(os.stat(item.target))
-                live = safe_open.live_blob_id(self.cfg.source_dir, item.rel)
+                sig = _live_sig(item.target)
+                live = dbcapture.live_blob_id(self.cfg.source_dir, item.rel)
             except FileNotFoundError:
                 item.live_blob = item.sig = None
                 continue
@@ -258,12 +288,33 @@ class Restore:
 
     def _write_live(self, item: Item) -> None:
         try:
-            now: sources.Signature | None = sources.signature(os.stat(item.target))
+            now: sources.Signature | None = _live_sig(item.target)
         except FileNotFoundError:
             now = None
         if now != item.sig:  # written (or created) by someone else since its content was backed up
             raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
+        if item.database:
+            self._replace_database(item)
+            return
         _write(item.target, self._content(item))
+
+    def _replace_database(self, item: Item) -> None:
+        """The database written beside its place, then swapped in (sqlite_store.replace:
+        refused while another process writes it; its stale -wal and -shm removed)."""
+        folder = os.path.dirname(item.target) or "."
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".memvault-restore-", suffix=".db")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                self._content(item)(f.write)
+            if item.live_blob is None:
+                os.chmod(tmp, _default_mode())
+            sqlite_store.replace(item.target, tmp)
+        except sqlite_store.DatabaseInUse as exc:
+            raise MemvaultError(f"{exc}; {quote(item.rel)} left as it is") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def _run_pending(self) -> str | None:
         """A hook that fired while we held the lock left its work pending: do it now (its

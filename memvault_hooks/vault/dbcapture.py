@@ -74,7 +74,29 @@ def _reason(exc: Exception) -> str:
 
 
 def live_blob_id(source_dir: str, rel: str) -> str:
-    """The blob id a sync would store for the live database `rel` (of a checked copy)."""
-    with tempfile.TemporaryDirectory(prefix="memvault-db-") as tmp:
-        cap = capture(source_dir, rel, tmp)
-        return cap.blob
+    """The blob id a sync would store for the live memory file `rel` now: of a database,
+    that of a checked copy (its bytes when none can be taken); else of its bytes."""
+    if is_database(source_dir, rel):
+        with tempfile.TemporaryDirectory(prefix="memvault-db-") as tmp:
+            try:
+                return capture(source_dir, rel, tmp).blob
+            except Unreadable:
+                pass  # a sync would not take it either: its bytes stand in
+    return safe_open.live_blob_id(source_dir, rel)
+
+
+def problem(path: str) -> str | None:
+    """Why the database file at `path` is not a valid one (`PRAGMA quick_check`), or None."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(sqlite_store.uri(path, mode="ro"), uri=True)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"not a valid SQLite database: {exc}"
+    if rows != [("ok",)]:
+        return "fails PRAGMA quick_check: " + "; ".join(str(row[0]) for row in rows[:3])
+    return None
