@@ -43,7 +43,7 @@ from memvault_hooks.atomic import sync_folder
 HEADER = b"SQLite format 3\x00"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SIDE_FILES = ("-wal", "-shm", "-journal")
-LOCK_TIMEOUT = 5.0               # seconds a copy waits for a writer's lock, each attempt
+LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_SQLITE_LOCK_TIMEOUT", "5"))  # seconds a copy waits for a writer's lock, each attempt
 RETRY_DELAYS = (0.1, 0.3, 0.6)   # pauses between attempts after a failed copy
 
 
