@@ -62,8 +62,8 @@ class Version:
             "host": self.host,
             "source_commit": self.source_commit,
             "files": [{"path": path, "change": change} for path, change in self.files],
-            "alert": bool(self.alerts),
-            "alerts": [_alert_json(value) for value in self.alerts],
+            # a commit that carries memory-loss alerts (only then: SPEC's shape stays as it is)
+            **({"alert": True, "alerts": [_alert_json(value) for value in self.alerts]} if self.alerts else {}),
         }
 
 
@@ -273,9 +273,13 @@ class History:
         while piece := stream.read(chunk):
             write(piece)
 
-    def blob_head(self, sha: str, size: int) -> bytes:
-        """The first `size` bytes of a blob (a file's header)."""
-        data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read(size)
+    def blob_head(self, sha: str, size: int, chunk: int = 1 << 20) -> bytes:
+        """The first `size` bytes of a blob (a file's header). The rest is read through in
+        pieces: a stream left unread is drained at once, whole, when it is dropped."""
+        stream = self._repo.odb.stream(bytes.fromhex(sha))
+        data: bytes = stream.read(size)
+        while stream.read(chunk):
+            pass
         return data
 
     def read_blob(self, sha: str) -> bytes:

@@ -114,7 +114,14 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
         else:
             target = os.path.join(dest, *rel.split("/"))
         digest = digest_for(hist.entry_size(blobs[rel]))
-        hist.copy_blob(blobs[rel], digest.update)  # checked now, streamed: nothing written yet
+        head: list[bytes] = []
+
+        def check(piece: bytes) -> None:
+            if not head:
+                head.append(piece[:len(sqlite_store.HEADER)])  # whether it is a database
+            digest.update(piece)
+
+        hist.copy_blob(blobs[rel], check)  # checked now, streamed: nothing written yet
         if digest.hexdigest() != blobs[rel]:
             raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
         try:
@@ -126,9 +133,8 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
             live = None
         except OSError as exc:
             raise MemvaultError(f"{rel}: cannot read {target}: {exc.strerror}; nothing restored") from None
-        database = sqlite_store.is_database(rel) or sqlite_store.is_sqlite(
-            hist.blob_head(blobs[rel], len(sqlite_store.HEADER))) or (dest is None and live is not None
-                                                                     and dbcapture.is_database(cfg.source_dir, rel))
+        database = sqlite_store.is_database(rel) or sqlite_store.is_sqlite(b"".join(head)) or (
+            dest is None and live is not None and dbcapture.is_database(cfg.source_dir, rel))
         items.append(Item(rel, blobs[rel], target, live, database=database))
     return items
 

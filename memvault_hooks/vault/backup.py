@@ -155,8 +155,9 @@ class _Run:
             self.losses.look(cap.rel, cap.tmp_path)
         for rel, entry in files.items():
             if rel not in present:
-                if not entry.get("missing") and not entry.get(behind.FLAG):
-                    self.losses.look(rel, None)  # vanished since the last sync
+                if not entry.get("missing") and not entry.get(behind.FLAG) \
+                        and not os.path.lexists(os.path.join(cfg.source_dir, rel)):
+                    self.losses.look(rel, None)  # vanished since the last sync (not just left out of `files`)
                 entry["missing"] = True
         deleted = sorted(rel for rel in tip() if rel not in present) if cfg.mirror_deletions else []
 

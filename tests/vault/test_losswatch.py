@@ -48,7 +48,7 @@ def test_a_wipe_raises_an_alert_until_ack(project: Project) -> None:
     assert json.loads(logged.stdout)[0]["alert"] is True
     assert json.loads(logged.stdout)[0]["alerts"] == [{"path": "memory.json", "kind": "emptied", "before": 120, "after": 0}]
     assert "ALERT" in project.run("log", "-n", "1").stdout
-    assert json.loads(project.run("log", "--json").stdout)[1]["alert"] is False
+    assert "alert" not in json.loads(project.run("log", "--json").stdout)[1]  # SPEC's shape where no alert
     again = project.sync()  # the same loss is not said twice
     assert again.returncode == 0 and "ALERT" not in again.stderr
     acked = project.run("ack", "memory.json")
@@ -144,3 +144,42 @@ def test_an_empty_json_file_that_is_not_valid(project: Project) -> None:
     assert proc.returncode == 1 and "memory.json emptied" in proc.stderr
     assert json.loads((project.stored / "memory.json").read_text())  # the last good version stays
     assert _status(project)[1]["alerts"][0]["kind"] == "emptied"  # type: ignore[index]
+
+
+def test_a_file_left_out_of_files_has_not_vanished(project: Project) -> None:
+    _setup(project)
+    project.config(f"version: 1\nfiles: [memory.json, MEMORY.md]\nvault:\n  path: {project.vault}\n")
+    project.write("memory.json", '{"one": 1, "two": 2}')
+    proc = project.sync()
+    assert "memory.json shrunk" in proc.stderr and "memory.jsonl" not in proc.stderr
+    assert [a["path"] for a in _status(project)[1]["alerts"]] == ["memory.json"]  # type: ignore[index]
+
+
+_LIMITED_SYNC = ("import resource, runpy, sys\n"
+                 "resource.setrlimit(resource.RLIMIT_AS, (128 << 20, 128 << 20))\n"
+                 "sys.argv = ['memvault', 'sync']\n"
+                 "runpy.run_module('memvault_hooks', run_name='__main__')\n")
+
+
+def test_measuring_a_big_file_stays_within_128_mb(project: Project) -> None:
+    import subprocess
+    import sys
+
+    project.config(f"version: 1\nfiles: [memory.json]\nvault:\n  path: {project.vault}\n")
+    entry = b'{"name": "entity", "observations": ["likes tea", "lives in Oslo", 42, true, null]},\n'
+    count = (48 << 20) // len(entry)  # 48 MB, a quarter of a million values and more
+    with open(project.root / "memory.json", "wb") as f:
+        f.write(b"[\n")
+        f.write(entry * count)
+        f.write(b'{"last": 1}\n]\n')
+    for step, keep in (("first", count), ("cut", count // 10)):
+        if step == "cut":
+            with open(project.root / "memory.json", "wb") as f:
+                f.write(b"[\n" + entry * keep + b'{"last": 1}\n]\n')
+        proc = subprocess.run([sys.executable, "-c", _LIMITED_SYNC], cwd=project.root, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "MemoryError" not in proc.stderr
+    before, after = 6 * count + 1, 6 * (count // 10) + 1
+    assert f"memory.json shrunk from {before} to {after} values" in proc.stderr
+    assert trailers(project.vault)["Memvault-Alert"] == f"memory.json: shrunk {before} -> {after}"
