@@ -3,6 +3,7 @@ WAL database written by a thread while syncs run, an unchanged one, a change tha
 only in the `-wal`, a database locked longer than the lock timeout."""
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -167,3 +168,32 @@ def test_a_database_by_its_header_and_one_locked_too_long(project: Project) -> N
     proc = project.sync(env=env)  # the next run tries again
     assert proc.returncode == 0, proc.stderr
     assert _rows(project.stored / "history.db") == {1, 2}
+
+
+def test_a_damaged_database_is_reported_and_verify_checks_stored_ones(project: Project) -> None:
+    _config(project, "notes.sqlite")
+    conn = sqlite3.connect(project.root / "notes.sqlite")
+    conn.execute("CREATE TABLE n (x)")
+    conn.execute("INSERT INTO n VALUES ('good')")
+    conn.commit()
+    conn.close()
+    assert project.sync().returncode == 0
+    verified = project.run("verify", "--json")
+    formats = next(c for c in json.loads(verified.stdout)["checks"] if c["name"] == "formats")
+    assert formats["ok"] is True, formats  # quick_check passes
+    project.write("history.db", b"SQLite format 3\x00" + b"\xff" * 4000)  # a header, then garbage
+    project.write("memory.json", '{"others": "still backed up"}')
+    proc = project.sync()
+    assert proc.returncode == 1 and "history.db" in proc.stderr and "Traceback" not in proc.stderr
+    assert "kept the last good version" in proc.stderr
+    assert not (project.stored / "history.db").exists()
+    assert "others" in (project.stored / "memory.json").read_text()
+    stored = project.stored / "notes.sqlite"  # a stored database damaged behind memvault's back
+    data = bytearray(stored.read_bytes())
+    data[100:4096] = b"\x07" * (4096 - 100)
+    stored.write_bytes(bytes(data))
+    git(project.vault, "commit", "-qam", "damaged")
+    verified = project.run("verify", "--json")
+    assert verified.returncode == 1
+    formats = next(c for c in json.loads(verified.stdout)["checks"] if c["name"] == "formats")
+    assert formats["ok"] is False and "notes.sqlite" in formats["detail"]
