@@ -11,15 +11,20 @@ import subprocess
 import sys
 import time
 
+from memvault_hooks.hook_scripts import ENTRY
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
 MEMVAULT = [PYTHON, "-m", "memvault_hooks"]
+# The sync as the crontab line starts it (commands/cron.py): the entry itself, no runpy.
+CRON_SYNC = [PYTHON, "-c", ENTRY]   # (without -I: the package may come from PYTHONPATH here)
 
 
 def use_python(python: str) -> None:
-    global PYTHON, MEMVAULT
+    global PYTHON, MEMVAULT, CRON_SYNC
     PYTHON = python
     MEMVAULT = [python, "-m", "memvault_hooks"]
+    CRON_SYNC = [python, "-I", "-c", ENTRY]
 
 
 def plain_install(root: str) -> str | None:

@@ -96,19 +96,24 @@ def not_allowed(config: Config) -> bool:
     return bool(trust.waiting(config.to_dict()))
 
 
-def nothing_changed(config: Config) -> bool:
+def nothing_changed(config: Config, scans: list[sources.Scan] | None = None) -> bool:
     """True when every memory file's stat matches the state record (and the vault exists).
 
     The stat cache answers first (one stat a file and folder); otherwise the patterns
     are expanded and compared with the record, and a cache is left for the next time.
+    Given `scans`, a cache that finds changes leaves its whole scan there, for the sync
+    that follows in this process (it need not scan again).
     """
     vault_path = config.vault_path
     if not os.path.isdir(os.path.join(vault_path, ".git")):
         return False
     subdir = config.subdir
     rid = state.remote_id(config.remote)
-    hit = statcache.check(vault_path, config.source_dir, config.files, stop_at_change=True, subdir=subdir, remote=rid)
+    hit = statcache.check(vault_path, config.source_dir, config.files, stop_at_change=scans is None,
+                          subdir=subdir, remote=rid)
     if hit is not None:
+        if scans is not None and not hit[2]:
+            scans.append((hit[0], hit[1]))
         return hit[2]  # the cache is current: it knows whether any file changed
     record_sig = statcache.record_sig(vault_path)
     record = state.load(vault_path)

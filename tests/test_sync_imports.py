@@ -40,6 +40,7 @@ def test_no_change_and_changed_paths_stay_light(project: Project) -> None:
         assert heavy(unchanged) == set()
         assert sorted((unchanged - at_start) & set(SLOW_STDLIB)) == [], args
         assert "memvault_hooks.vault.backup" not in unchanged  # it really took the no-change path
+        assert {m for m in unchanged if "secret" in m or m.startswith("memvault_hooks.vault.held")} == set()
     assert not (project.vault / ".memvault-pending").exists()  # the hook found nothing to do
     (project.root / "memory.json").write_text('{"changed": true}\n')
     changed = imported(project, "sync")
@@ -47,6 +48,8 @@ def test_no_change_and_changed_paths_stay_light(project: Project) -> None:
     assert heavy(changed) == set()
     assert "changed" in (project.stored / "memory.json").read_text()
     assert "argparse" in changed  # its options are argparse's
+    assert "memvault_hooks.memory.secret_scan" in changed  # what it committed was scanned
+    assert "detect_secrets" not in changed  # its plugin patterns come from the scan cache
 
 
 def test_the_changed_path_reads_its_flags_with_argparse(project: Project) -> None:

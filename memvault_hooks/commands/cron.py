@@ -19,6 +19,7 @@ import sys
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
 from memvault_hooks import dirs
+from memvault_hooks import hook_scripts
 from memvault_hooks import options
 from memvault_hooks import processes
 from memvault_hooks.errors import MemvaultError
@@ -81,7 +82,8 @@ def _env_part() -> str:
 def entry(cfg: config.Config, schedule: str) -> str:
     """The crontab line for this project (without its newline)."""
     python = os.path.abspath(sys.executable)
-    argv = [python, "-I", "-m", "memvault_hooks", "-C", cfg.project]  # isolated: never the project's code
+    # Isolated: never the project's code; the entry called as the hooks call it (no runpy).
+    argv = [python, "-I", "-c", hook_scripts.ENTRY, "-C", cfg.project]
     if cfg.config_file:
         argv += ["--config", cfg.config_file]
     argv += ["sync", "--trigger", "cron", "--quiet"]

@@ -46,7 +46,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
     schedule = cron.installed_schedule(cfg)
     vault = backup.vault_of(cfg)
     behind_now = behind.live_files_behind(cfg.source_dir, cfg.files, vault, record)
-    report = {
+    report: dict[str, Any] = {
         "ok": False,
         "last_sync": state.last_success(cfg.vault_path, record),
         # A behind file differs from the tip too, but a sync will not take it: not "changed".
@@ -59,8 +59,14 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "vault": cfg.vault_path,
         "alerts": [alert.to_json() for alert in alerts.Record.load(cfg.vault_path).active()],
     }
+    from memvault_hooks.vault import held
+
+    found = held.findings(cfg, vault, record)
+    report["secrets"] = [f.to_json() for f in found]
     report["warnings"] = warnings(report)
     report["problems"] = problems(cfg, report, schedule)
+    report["problems"] += held.status_problems(cfg, found)
+    report["warnings"] += held.status_warnings(cfg, found)
     report["ok"] = not report["problems"]
     return report
 
@@ -148,6 +154,9 @@ def render(report: dict[str, Any], painter: Painter) -> list[str]:
     lines += [painter.yellow(f"warning: {warning}") for warning in report["warnings"]]
     if report["behind"]:
         lines.append(painter.yellow(f"note: {behind.advice(report['behind'])}"))
+    if report.get("secrets"):
+        lines.append(painter.bold("secrets (id, file, where, kind):"))
+        lines += [f"    {s['id']} {quote(s['path'])} {s['where']} {s['kind']}" for s in report["secrets"]]
     return lines
 
 
@@ -170,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         report: dict[str, Any] = {"ok": False, "last_sync": None, "changed": [], "behind": [], "push_pending": 0,
                   "hooks_installed": install_hooks.installed(cfg.project), "cron_installed": False,
                   "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)],
-                  "alerts": []}
+                  "alerts": [], "secrets": []}
     else:
         report = collect(cfg)
     if trust.waiting(cfg.to_dict()):

@@ -13,8 +13,12 @@ from memvault_hooks import triggers
 if TYPE_CHECKING:  # argparse costs milliseconds the no-change path does not spend
     import argparse
 
+    from memvault_hooks.memory import sources
+
 HELP = "one backup now"
 EPILOG = None
+# The scan the no-change check made when it found changes, for `run` in this process.
+_scans: list[sources.Scan] = []
 
 
 def _trigger(value: str) -> str:
@@ -63,7 +67,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
         return None  # the configuration is read, validated and cached on the full path
     if fastpath.not_allowed(cfg):
         return None  # the full path says what waits for `memvault allow`, exit 2
-    if not fastpath.nothing_changed(cfg):
+    if not fastpath.nothing_changed(cfg, _scans):
         return None
     fastpath.record_no_change(cfg, trigger, quiet)
     if not quiet:
@@ -105,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         with Progress("sync", enabled=not args.quiet) as shown:
             # run_locked waits for --after-pid and names the run (a hook's pending marker may rename it).
             result = backup.run_locked(cfg, args.trigger, args.lock_fd, shown, keep_local=args.keep_local,
-                                       quiet=args.quiet, after_pid=args.after_pid)
+                                       quiet=args.quiet, after_pid=args.after_pid,
+                                       scan=_scans.pop() if _scans and args.lock_fd is None else None)
     except vaultmark.NotAVault:
         raise  # nothing is recorded in a place that is not ours (the error goes to stderr)
     except file_lock.LockTimeout as exc:
@@ -117,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
         raise MemvaultError(reason) from None
     for err in result.errors:
         sys.stderr.write(f"memvault: {err}\n")
+    if result.secrets and not any(err.startswith("push held") for err in result.errors):
+        from memvault_hooks.vault import held
+
+        sys.stderr.write(f"memvault: {held.note(cfg, result.secrets)}\n")
     # Behind files need the user: said on every run shown, and once by a quiet one (cron mails it).
     told = result.newly_behind if args.quiet else result.behind
     if told:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Any
@@ -45,6 +45,7 @@ _LEADING_DIGITS = re.compile(rb'[0-9]*')
 # big for the parser shows as one of _RISKS.
 _CLASSES = bytes.maketrans(b"0123456789eE+-\x01\x02\x03\x04", b"\x01" * 10 + b"\x03\x03\x04\x04" + b"\x05" * 4)
 _RISKS = (b"\x01" * 19, b"\x03\x01\x01\x01", b"\x03\x04\x01\x01\x01")
+_AFTER_DIGIT = b"\x01\x03"
 
 
 class Invalid(ValueError):
@@ -179,4 +180,21 @@ def risky(text: bytes, before: bytes = b"") -> bool:
     itself costs a regex substitution a digit run."""
     classes = text.translate(_CLASSES)
     seam = (before + text[:8]).translate(_CLASSES)
-    return any(pattern in classes or pattern in seam for pattern in _RISKS)
+    if any(pattern in seam for pattern in _RISKS):   # (what came before may be cut short)
+        return True
+    return _RISKS[0] in classes or _exponent_risk(classes)
+
+
+def _exponent_risk(classes: bytes) -> bool:
+    """Whether `classes` holds an exponent of 3 digits. An exponent follows a digit, and
+    a digit followed by e/E is rare enough to look at each (a search for the patterns
+    themselves meets every e of the text); past a few dozen, those searches it is."""
+    at = classes.find(_AFTER_DIGIT)
+    for _ in range(64):
+        if at < 0:
+            return False
+        at += len(_AFTER_DIGIT)
+        if classes.startswith(b"\x01\x01\x01", at) or classes.startswith(b"\x04\x01\x01\x01", at):
+            return True
+        at = classes.find(_AFTER_DIGIT, at)
+    return any(pattern in classes for pattern in _RISKS[1:])

@@ -11,7 +11,6 @@ import array
 import itertools
 import json
 import os
-import re
 from typing import Any
 from typing import BinaryIO
 
@@ -22,71 +21,78 @@ BOM = b"\xef\xbb\xbf"
 # near 1000 levels) and a streaming parser's memory grows with the depth squared.
 MAX_DEPTH = 512
 TOO_DEEP = f"too deeply nested (more than {MAX_DEPTH} levels)"
-# A whole string (escapes included): what the depth count skips, at C speed.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Every byte but quotes and brackets, deleted in C to leave a document's structure.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 _NESTING = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class DepthScan:
     """The nesting depth of a JSON text read piece by piece, in memory of about one piece.
 
     Strings are skipped (a bracket inside one is no nesting), across piece boundaries too.
-    `feed` returns False once the depth passed MAX_DEPTH."""
+    `feed` returns False once the depth passed MAX_DEPTH. Every step runs in C over the
+    whole piece (replace, translate, count): no Python object a string."""
 
     __slots__ = ("depth", "carry", "long_token", "_tail")
 
     def __init__(self) -> None:
         self.depth = 0
         self.carry = b""    # the start of a string the last piece left open
-        # Whether a token too long for a streaming parser to hold was seen: a string that
-        # runs through a whole piece, a number yajl cannot hold (bounded_json.risky).
+        # Whether a token too long for a streaming parser to hold may be there: a string
+        # that runs through a whole piece, a number yajl cannot hold (bounded_json.risky,
+        # asked of the whole piece: digits inside strings count too, which only costs speed).
         self.long_token = False
         self._tail = b""
 
     def feed(self, data: bytes) -> bool:
         text = self.carry + data
-        if b'\\"' not in text:
-            # No quote is escaped: quotes alternate opening and closing (split runs in C).
-            pieces = text.split(b'"')
-            outside = b"".join(pieces[0::2])
-            inside_at_end = len(pieces) % 2 == 0
-            tail = pieces[-1] if inside_at_end else b""
-            through = self.carry and len(pieces) == 2
-        else:
-            # Linear, whatever the text: the string left open is closed first (anchored), the
-            # end of whole strings found by one anchored match, and only whole strings are
-            # removed (a search for strings inside an unterminated one would retry at each
-            # of its quotes: quadratic).
-            start = 0
-            if self.carry:
-                closing = _STRING.match(text)
-                start = closing.end() if closing else len(text)
-            from memvault_hooks.memory.bounded_json import unterminated
-
-            closed = unterminated(text, start) if start < len(text) else len(text)
-            through = bool(self.carry) and start == len(text)
-            inside_at_end = through or closed < len(text)
-            outside = _STRING.sub(b"", text[start:closed])
-            tail = text if through else text[closed + 1:] if inside_at_end else b""
+        flat = text
+        if b"\\" in text:
+            # Escapes live inside strings only, and each run of backslashes starts one: pairs
+            # taken from the left are escaped backslashes, a backslash left before a quote
+            # escapes it. Without both, every quote left opens or closes a string.
+            flat = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+        structure = flat.translate(None, _NOT_STRUCTURE)
+        quotes = structure.count(b'"')
+        inside_at_end = quotes % 2 == 1     # the text starts outside a string (carry reopens one)
+        # Two quotes in a row enclose nothing but quoted text, or nothing at all: dropping them
+        # changes no bracket's side. What is left holds a quote only around a quoted bracket.
+        structure = structure.replace(b'""', b"")
+        if b'"' in structure:
+            structure = b"".join(structure.split(b'"')[0::2])
         if not self.long_token:
             from memvault_hooks.memory.bounded_json import risky
 
-            self.long_token = bool(through) or risky(outside, self._tail)
-            self._tail = b"" if inside_at_end else outside[-4:]   # a number may go on in the next piece
+            through = bool(self.carry) and quotes == 1
+            self.long_token = through or risky(text, self._tail)
+            self._tail = b"" if inside_at_end else text[-4:]   # a number may go on in the next piece
         if inside_at_end:   # a string runs on into the next piece: keep only what matters of it
-            odd = (len(tail) - len(tail.rstrip(b"\\"))) % 2 == 1
+            odd = (len(text) - len(text.rstrip(b"\\"))) % 2 == 1
             self.carry = b'"\\' if odd else b'"'
         else:
             self.carry = b""
-        opened = outside.count(b"[") + outside.count(b"{")
-        closed = outside.count(b"]") + outside.count(b"}")
-        if self.depth + opened > MAX_DEPTH:   # it may pass the limit: follow it bracket by bracket
-            steps = array.array("b", outside.translate(None, _NOT_BRACKETS).translate(_NESTING))
+        opened = structure.count(b"[") + structure.count(b"{")
+        net = 2 * opened - len(structure)
+        if self.depth + opened > MAX_DEPTH and self._may_pass(structure, opened):
+            # it may pass the limit: follow it bracket by bracket
+            steps = array.array("b", structure.translate(_NESTING))
             if max(itertools.accumulate(steps, initial=self.depth)) > MAX_DEPTH:
                 return False
-        self.depth += opened - closed
+        self.depth += net
         return True
+
+    def _may_pass(self, structure: bytes, opened: int) -> bool:
+        """Whether the brackets `structure` may pass MAX_DEPTH, told by dropping the
+        innermost pairs a few times (in C): a shallow piece is left with few openers. Each
+        replace lowers the deepest point by one level at most."""
+        lowered = 0
+        while self.depth + opened + lowered > MAX_DEPTH and lowered < 16:
+            reduced = structure.replace(b"[]", b"").replace(b"{}", b"")
+            if len(reduced) == len(structure):
+                return True
+            structure, lowered = reduced, lowered + 2
+            opened = structure.count(b"[") + structure.count(b"{")
+        return self.depth + opened + lowered > MAX_DEPTH
 
 
 def too_deep(data: bytes) -> bool:

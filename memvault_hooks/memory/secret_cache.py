@@ -16,7 +16,7 @@ vault) hold the push when the remote is plain (`vault.encrypt` false).
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -18,7 +18,7 @@ memory file costs a few ms and is never parsed (`Active.idle()`). Used by secret
 from __future__ import annotations
 
 import re
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -14,7 +14,7 @@ blob, through `redact`, then releases the push.
 from __future__ import annotations
 
 import re
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -22,7 +22,7 @@ uses secret_redact. Never import these modules on the hook's no-change path.
 from __future__ import annotations
 
 import re
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Collection
+from typing import Any
 
 from memvault_hooks.vault import behind
 from memvault_hooks.vault import file_lock
@@ -33,6 +34,7 @@ from memvault_hooks.vault.vault import commit_env
 from memvault_hooks.vault.vault import hostname
 
 LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_LOCK_TIMEOUT", "300"))
+SCAN_FRESH = 1.0  # seconds: a handed scan older than this when the lock is taken is not used
 
 
 class Result:
@@ -45,6 +47,7 @@ class Result:
         self.found = 0                       # memory files the patterns matched
         self.behind: list[str] = []       # files left out: an older version the vault holds
         self.newly_behind: list[str] = []  # ... of which this run found (the others: earlier runs)
+        self.secrets: list[Any] = []      # held.Finding: possible secrets in this run's commit
 
     @property
     def exit_code(self) -> int:
@@ -127,7 +130,7 @@ class _Run:
             read_at = time.time_ns()
             try:
                 cap = snapshot.capture(cfg.source_dir, rel, vault.tmp_dir, validate=rel not in unvalidated,
-                                       progress=progress)
+                                       progress=progress, store=vault.store)
             except snapshot.Unreadable as exc:
                 result.errors.append(str(exc))
                 if sig[0] == 0:
@@ -180,6 +183,9 @@ class _Run:
                     self.record["push_pending"] = (self.record.get("push_pending") or 0) + 1  # until pushed
                 packing.after_commit(vault.path, self.record, [cap.blob for cap in captures],
                                      [f"{cfg.subdir}/{path}" for path, _ in result.changes])
+                from memvault_hooks.vault import held
+
+                result.secrets = held.after_commit(cfg, vault, captures, result.changes)
         for rel in deleted:
             files.pop(rel, None)
 
@@ -274,7 +280,7 @@ def record_failure(cfg: Config, trigger: str, reason: str) -> None:
 
 def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                progress: Progress | None = None, keep_local: bool = False, quiet: bool = False,
-               after_pid: int | None = None) -> Result:
+               after_pid: int | None = None, scan: sources.Scan | None = None) -> Result:
     """Take the lock (or use the one a hook handed over) and sync; then, while another
     run left the pending marker meanwhile, take the lock again and sync once more. The
     last sync pushes, once, before it lets the lock go.
@@ -285,10 +291,15 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
     content is back only when that command returns. Its trigger is `trigger`, except on a
     lock a hook handed over and on every later round: then the latest marker's
     (`commit --amend` fires post-commit then post-rewrite: it is a rewrite)."""
+    # A scan the caller made just before (the no-change check's) serves the first round,
+    # unless the lock was long in coming: then the files are looked at again.
+    asked = time.monotonic()
     if lock_fd is not None and not file_lock.is_lock_of(lock_fd, cfg.vault_path):
         file_lock.release(lock_fd)  # the hook locked the vault of a configuration since changed
         lock_fd = None
     fd = lock_fd if lock_fd is not None else file_lock.acquire(cfg.vault_path, LOCK_TIMEOUT)
+    if time.monotonic() - asked > SCAN_FRESH:
+        scan = None
     total = Result()
     first = True
     while True:
@@ -302,7 +313,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
                 pending = file_lock.take_pending(cfg.vault_path) or pending  # the latest hook names the run
             name = pending[0] if pending is not None and (lock_fd is not None or not first) else trigger
             run = _Run(cfg, name, quiet)
-            run.commit(progress=progress, keep_local=keep_local and first)
+            run.commit(progress=progress, keep_local=keep_local and first, scan=scan if first else None)
             again = os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME))
             if not again:
                 run.push()  # a round to come pushes instead (or the run that holds the lock then)
@@ -316,6 +327,7 @@ def run_locked(cfg: Config, trigger: str, lock_fd: int | None = None,
         total.found = result.found
         total.behind = result.behind
         total.newly_behind += result.newly_behind
+        total.secrets += result.secrets
         if not os.path.exists(os.path.join(cfg.vault_path, file_lock.PENDING_NAME)):
             return total  # (a round that left the push to the next: whoever took the marker pushes)
         next_fd = file_lock.try_acquire(cfg.vault_path)

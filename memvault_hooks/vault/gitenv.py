@@ -8,7 +8,7 @@ disables prompts, so a call can never touch the project's index or hang on a tty
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from typing import TYPE_CHECKING
 
 from memvault_hooks.vault import git_children
 from memvault_hooks.errors import MemvaultError
@@ -174,6 +174,35 @@ def _popen(argv: list[str], input: bytes | None, env: dict[str, str],
         start_new_session=True,  # a group of its own, recorded (git_children)
         preexec_fn=preexec_fn,
     )
+
+
+class Background:
+    """A git started now and waited for later (`wait`), or ended early (`kill`): its work
+    overlaps this process's. Recorded through git_children like every other git."""
+
+    def __init__(self, cwd: str, *args: str) -> None:
+        self.args = args
+        argv = ["git", "-C", cwd, *VAULT_CONFIG, *args]
+        self._proc = _popen(argv, None, git_env(None), _parent_death_signal())
+        self._record = git_children.register(self._proc.pid)
+
+    def wait(self) -> Completed:
+        try:
+            out, err = self._proc.communicate()
+        except BaseException:
+            self.kill()
+            raise
+        git_children.unregister(self._record)
+        return Completed(list(self.args), self._proc.returncode, out, err)
+
+    def kill(self) -> None:
+        if self._proc.returncode is None:
+            try:
+                os.killpg(self._proc.pid, 9)
+            except OSError:
+                pass
+            self._proc.communicate()
+        git_children.unregister(self._record)
 
 
 def _run_subprocess(argv: list[str], input: bytes | None, env: dict[str, str]) -> Completed:

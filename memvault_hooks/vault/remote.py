@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
+from typing import TYPE_CHECKING
 
 from memvault_hooks.vault import gitenv
 from memvault_hooks.ui import logs
@@ -168,6 +168,12 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
         record["push_pending"] = 0
         record["remote"] = rid
         return None
+    from memvault_hooks.vault import held
+
+    holding = held.check_push(cfg, vault, record)
+    if holding:
+        record["push_pending"] = waiting
+        return holding
     url = remote_url(cfg)
     clock = _Clock(cfg.timeout)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from typing import Callable
+from typing import Protocol
 
 from memvault_hooks.history import blobs
 from memvault_hooks.memory import formats
@@ -17,19 +19,32 @@ from memvault_hooks.memory.sources import signature
 CHUNK = 1 << 20
 # Pauses between attempts: a writer caught mid-write gets about a second to finish.
 RETRY_DELAYS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+# A copy this large is handed to git (`store`) before it is validated: git compresses it on
+# one core while this process validates it on the other.
+STORE_EARLY_ABOVE = 16 << 20
+
+
+class Stored(Protocol):
+    """A copy being written into the vault's object store meanwhile."""
+
+    def result(self) -> str | None: ...   # the blob id git wrote, or None when it failed
+
+    def cancel(self) -> None: ...
 
 
 class Capture:
     """A stable copy of one memory file."""
 
-    __slots__ = ("rel", "tmp_path", "blob", "sig", "mode")
+    __slots__ = ("rel", "tmp_path", "blob", "sig", "mode", "stored")
 
-    def __init__(self, rel: str, tmp_path: str, blob: str, sig: Signature, mode: int) -> None:
+    def __init__(self, rel: str, tmp_path: str, blob: str, sig: Signature, mode: int,
+                 stored: bool = False) -> None:
         self.rel = rel
         self.tmp_path = tmp_path    # the copy, on the vault's file system, ready to be renamed in place
         self.blob = blob            # git's blob id of the content
         self.sig = sig              # the live file's stat when it was read
         self.mode = mode
+        self.stored = stored        # the vault's object store holds the blob already
 
 
 class Unreadable(Exception):
@@ -73,11 +88,13 @@ def _copy_once(source_dir: str, rel: str, tmp_dir: str,
 
 
 def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
-            progress: Progress | None = None) -> Capture:
+            progress: Progress | None = None, store: Callable[[str], Stored] | None = None) -> Capture:
     """Copy `rel` into tmp_dir; retry over about a second while it is unstable or invalid.
 
     `validate=False` takes the content as it is, valid for its format or not (what a
-    restore keeps of the live file it is about to replace)."""
+    restore keeps of the live file it is about to replace). `store` starts writing a
+    large copy into the vault's object store while it is validated (an invalid one's
+    object is left unused)."""
     from memvault_hooks.vault import dbcapture
 
     if dbcapture.is_database(source_dir, rel):
@@ -99,9 +116,17 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
             raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
         if attempt is not None:
             tmp_path, blob, sig, mode = attempt
-            problem = formats.problem(tmp_path, kind) if validate else None
+            early = store(tmp_path) if store is not None and sig[0] > STORE_EARLY_ABOVE else None
+            try:
+                problem = formats.problem(tmp_path, kind) if validate else None
+            except BaseException:
+                if early is not None:
+                    early.cancel()
+                raise
             if problem is None:
-                return Capture(rel, tmp_path, blob, sig, mode)
+                return Capture(rel, tmp_path, blob, sig, mode, early is not None and early.result() == blob)
+            if early is not None:
+                early.cancel()
             os.unlink(tmp_path)
             reason = problem
         if delay is not None:

@@ -54,8 +54,9 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     """(present files with their stat now, the expansion, whether none changed), or None.
 
     None means the cache cannot answer (missing, stale, a folder changed, a file is no
-    longer a regular file): walk the patterns instead. With `stop_at_change`, the first
-    changed file ends the check (the present map is then incomplete).
+    longer a regular file): walk the patterns instead. With `stop_at_change` (the hook's
+    question: did anything change?) the first changed file ends the check, and the present
+    map and the expansion's paths are left empty.
     """
     from memvault_hooks.memory.patterns import Expansion
 
@@ -71,8 +72,7 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
         return None
     expansion = Expansion()
     expansion.started_ns = started_ns
-    present: dict[str, Signature] = {}
-    same = True
+    changed: dict[str, Signature] = {}
     try:
         for rel, mtime, ino in folders:
             path = f"{source_dir}/{rel}" if rel else source_dir
@@ -96,16 +96,20 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
                 if now != (size, mtime, ino):
                     if not S_ISREG(st.st_mode):
                         return None
-                    same = False
+                    changed[rel] = now
                     if stop_at_change:
                         break
-                present[rel] = now
         finally:
             os.close(fd)
     except (OSError, ValueError, TypeError):
         return None
+    if stop_at_change:
+        return {}, expansion, not changed
+    # The files that did not change have the stat the cache holds.
+    present: dict[str, Signature] = {rel: (size, mtime, ino) for rel, size, mtime, ino in files}
+    present.update(changed)
     expansion.paths = dict.fromkeys(present)
-    return present, expansion, same
+    return present, expansion, not changed
 
 
 def drop(vault_path: str) -> None:

@@ -3,7 +3,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from memvault_hooks.vault import state as vault_state
 from remote_support import Joined
@@ -388,3 +393,43 @@ def test_a_stale_copy_backed_up_before_the_vault_was_reachable_stays_behind_afte
     assert w.b.run("restore", "memory.json", env=w.env_b).returncode == 0
     assert (w.b.root / "memory.json").read_text() == Joined.version(3)
     assert w.status_b()["behind"] == []
+
+
+def _counted_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each stat cache check made in this process, by its `stop_at_change`."""
+    from memvault_hooks.vault import statcache
+
+    calls: list[bool] = []
+    real = statcache.check
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(bool(kw.get("stop_at_change")))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(statcache, "check", counted)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() wraps them; put them back afterwards
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    return calls
+
+
+@pytest.mark.parametrize("fresh", [True, False])
+def test_a_sync_that_finds_changes_looks_at_the_files_once(project: Project, monkeypatch: pytest.MonkeyPatch,
+                                                             fresh: bool) -> None:
+    """The no-change check's scan serves the sync that follows (issue 12), unless the lock
+    was long in coming (SCAN_FRESH): then the files are looked at again."""
+    from memvault_hooks.main import main
+    from memvault_hooks.vault import backup
+
+    project.write("memory.json", json.dumps({"v": 1}))
+    project.write("gpt4o_memories.json", json.dumps({"w": 1}))
+    assert project.sync().returncode == 0
+    time.sleep(vault_state.RACY_NS / 1e9 + 0.1)   # folders written in git's racy window are not cached
+    assert project.sync().returncode == 0   # leaves the stat cache
+    project.write("memory.json", json.dumps({"v": 2}))
+    calls = _counted_checks(monkeypatch)
+    if not fresh:
+        monkeypatch.setattr(backup, "SCAN_FRESH", -1.0)
+    assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
+    assert calls == ([False] if fresh else [False, False])
+    assert json.loads(git(project.vault, "show", "HEAD:rAgentShared/memory.json")) == {"v": 2}
+    assert "modified: memory.json" in project.log()[0] and "gpt4o" not in project.log()[0]

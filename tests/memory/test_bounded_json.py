@@ -72,3 +72,27 @@ def test_the_parser_never_holds_a_long_string_or_number() -> None:
     assert out == b'{"s": "", "n": 55}'   # the string's content is checked here, not handed on
     events = list(_ijson().basic_parse(BoundedJson(io.BytesIO(data), 4096), use_float=True))
     assert [e for e, _ in events] == ["start_map", "map_key", "string", "map_key", "number", "end_map"]
+
+
+def test_risky_finds_exactly_the_numbers_the_parser_cannot_hold() -> None:
+    """19 digits in a row, or an exponent of 3 digits after a digit, in the text (or any
+    exponent of 3 digits across the seam with what came before): a regular expression says
+    the same, on random text."""
+    import random
+    import re
+
+    from memvault_hooks.memory import bounded_json
+
+    expected = re.compile(rb"[0-9]{19}|[0-9][eE][+-]?[0-9]{3}")
+    seam_expected = re.compile(rb"[0-9]{19}|[eE][+-]?[0-9]{3}")   # `before` may be cut short
+    rng = random.Random(3)
+    alphabet = b"0123456789eE+-a ,."
+    for _ in range(50000):
+        text = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        before = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 4)))
+        want = bool(expected.search(text)) or bool(seam_expected.search(before + text[:8]))
+        assert bounded_json.risky(text, before) == want, (text, before)
+    many_small = b"1e1 " * 100   # more digit-then-e than are looked at one by one
+    assert not bounded_json.risky(many_small)
+    assert bounded_json.risky(many_small + b"1e123")
+    assert bounded_json.risky(many_small + b"2E-308")

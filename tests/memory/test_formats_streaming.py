@@ -116,3 +116,56 @@ def test_deep_files_are_reported_not_raised(tmp_path) -> None:  # type: ignore[n
     lines = tmp_path / "deep.jsonl"
     lines.write_bytes(b"{}\n" + b"{\"a\":" * 990 + b"1" + b"}" * 990 + b"\n")
     assert formats.problem(str(lines), "jsonl") == f"invalid JSON Lines: line 2: {formats.TOO_DEEP}"
+
+
+def _reference_depth(text: bytes) -> tuple[int, bool, int]:
+    """(depth at the end, inside a string at the end, deepest), one byte at a time."""
+    depth = deepest = 0
+    inside = escaped = False
+    for byte in text:
+        ch = bytes([byte])
+        if inside:
+            if escaped:
+                escaped = False
+            elif ch == b"\\":
+                escaped = True
+            elif ch == b'"':
+                inside = False
+        elif ch == b'"':
+            inside = True
+        elif ch in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in b"]}":
+            depth -= 1
+    return depth, inside, deepest
+
+
+def test_depth_scan_agrees_with_a_byte_by_byte_reading_wherever_the_pieces_are_cut() -> None:
+    import random
+
+    from memvault_hooks.memory import formats
+
+    rng = random.Random(5)
+    outside = [b"[", b"]", b"{", b"}", b"1", b" ", b",", b":"]
+    inside = [b"a", b"[", b"]", b"{", b"}", b"\\\\", b'\\"', b"\\n", b"1"]
+    for _ in range(20000):
+        parts = []
+        count = rng.randint(0, 12)
+        for i in range(count):
+            if rng.random() < 0.4:   # a string; only the last may stay open
+                body = b"".join(rng.choice(inside) for _ in range(rng.randint(0, 5)))
+                parts.append(b'"' + body + (b'"' if i < count - 1 or rng.random() < 0.7 else b""))
+            else:
+                parts.append(rng.choice(outside))
+        if rng.random() < 0.1:
+            parts.insert(0, b"[" * rng.randint(505, 515))
+        text = b"".join(parts)
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(0, 5))))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+        depth, open_string, deepest = _reference_depth(text)
+        scan = formats.DepthScan()
+        fed = all([scan.feed(piece) for piece in pieces])
+        assert fed == (deepest <= formats.MAX_DEPTH), text
+        if fed:
+            assert (scan.depth, bool(scan.carry)) == (depth, open_string), text

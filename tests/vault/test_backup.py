@@ -154,3 +154,33 @@ def test_writer_rewriting_in_place_never_yields_a_torn_version(project: Project)
     assert project.sync().returncode == 0
     assert (project.stored / "memory.json").read_bytes() == path.read_bytes()
     _fsck(project)
+
+
+def test_a_large_file_is_stored_by_git_while_it_is_validated(project: Project) -> None:
+    """Above snapshot.STORE_EARLY_ABOVE a copy goes to `git hash-object -w` before it is
+    validated; the commit names that blob (plumbing: no index refresh), the vault stays
+    whole and clean, and an invalid large copy leaves no commit and no git behind."""
+    from memvault_hooks.vault import snapshot
+
+    entries = [{"id": i, "text": f"entry {i} " + "x" * 80} for i in range(snapshot.STORE_EARLY_ABOVE // 100)]
+    content = json.dumps({"entries": entries}).encode()
+    assert len(content) > snapshot.STORE_EARLY_ABOVE
+    project.write("memory.json", content)
+    first = project.sync()
+    assert first.returncode == 0, first.stderr
+    assert git(project.vault, "cat-file", "blob", "HEAD:rAgentShared/memory.json").encode() == content
+    # Named in the index by its blob (no stat: git never hashed the placed file again).
+    assert "size: 0\t" in git(project.vault, "ls-files", "--debug", "rAgentShared/memory.json")
+    _fsck(project)
+    assert git(project.vault, "status", "--porcelain") == ""
+    commits = git(project.vault, "rev-list", "HEAD").split()
+
+    project.write("memory.json", content[:-1000])   # cut short: not JSON
+    second = project.sync()
+    assert second.returncode == 1 and "invalid JSON" in second.stderr
+    assert git(project.vault, "rev-list", "HEAD").split() == commits
+    assert git(project.vault, "cat-file", "blob", "HEAD:rAgentShared/memory.json").encode() == content
+    left = subprocess.run(["pgrep", "-f", f"hash-object -w --no-filters -- {project.vault}"],
+                          capture_output=True, text=True)
+    assert left.stdout == ""
+    _fsck(project)
