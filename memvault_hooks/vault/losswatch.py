@@ -77,8 +77,18 @@ class LossWatch:
             self._record.save(self.vault.path)
         except OSError as exc:
             sys.stderr.write(f"memvault: could not save the memory-loss alerts in {self.vault.path}: {exc.strerror}\n")
+        to_error_log = not _stderr_is(self.cfg.error_log)  # a hook's detached sync writes stderr there
         for alert in self.raised:
             said = alert.message()
             sys.stderr.write(said + "\n")
             logs.log(self.cfg.log_file, said.removeprefix("memvault: "))
-            logs.error(self.cfg.error_log, said.removeprefix("memvault: "))
+            if to_error_log:
+                logs.error(self.cfg.error_log, said.removeprefix("memvault: "))
+
+
+def _stderr_is(path: str) -> bool:
+    try:
+        mine, there = os.fstat(sys.stderr.fileno()), os.stat(path)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino)

@@ -183,3 +183,16 @@ def test_measuring_a_big_file_stays_within_128_mb(project: Project) -> None:
     before, after = 6 * count + 1, 6 * (count // 10) + 1
     assert f"memory.json shrunk from {before} to {after} values" in proc.stderr
     assert trailers(project.vault)["Memvault-Alert"] == f"memory.json: shrunk {before} -> {after}"
+
+
+def test_an_alert_from_a_hook_lands_in_the_error_log_once(project: Project) -> None:
+    from trigger_support import settle
+
+    _setup(project)
+    project.write("memory.json", "[]")
+    assert project.run("hook", "post-commit").returncode == 0  # a detached sync: its stderr is the error log
+    settle(project.vault)
+    [error_log] = Path(os.environ["XDG_STATE_HOME"]).rglob("sync.err")
+    assert error_log.read_text().count("ALERT: memory.json emptied") == 1
+    assert trailers(project.vault)["Memvault-Alert"] == "memory.json: emptied 120 -> 0"
+    assert _status(project)[0] == 1
