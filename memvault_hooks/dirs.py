@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 
 
 def project_id(project: str) -> str:
     """A short stable name for a project folder: its basename and a checksum of its path."""
     name = os.path.basename(project.rstrip(os.sep)) or "root"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    import zlib  # not at the top: the hook's no-change path never needs it
+
     return f"{safe}-{zlib.crc32(project.encode()):08x}"
 
 

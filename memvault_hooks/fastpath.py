@@ -1,6 +1,6 @@
 """The no-change path of `hook` and `sync`: decide "nothing to do" from stat alone.
 
-Imports only os, marshal and zlib (no YAML, no GitPython, no subprocess, not even json
+Imports only os and marshal (no YAML, no GitPython, no subprocess, not even json
 or re). The parsed configuration is cached (marshal data) in the user's cache folder,
 keyed by the project and the config file's location, and trusted only while the file's
 stat is unchanged; the memory files' stats are checked through the stat cache.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import zlib
 
 from memvault_hooks import dirs
 from memvault_hooks.ui import logs
@@ -32,7 +31,15 @@ def _cache_file(key: str) -> str | None:
     base = dirs.fast_cache_dir()
     if base is None:
         return None
-    return os.path.join(base, f"config-{zlib.crc32(key.encode()):08x}.marshal")
+    return os.path.join(base, f"config-{_fnv1a(key):08x}.marshal")
+
+
+def _fnv1a(text: str) -> int:
+    """A 32-bit FNV-1a hash of `text`: a stable file name without loading zlib (~0.3 ms)."""
+    value = 0x811C9DC5
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
 
 
 def _config_sig(path: str | None) -> list[int] | None:

@@ -26,7 +26,8 @@ def heavy(modules: set[str]) -> set[str]:
 
 # Each costs a few ms to import on this kind of machine (dataclasses: ~10, with inspect):
 # the hook's no-change path, which git waits for, does without them.
-SLOW_STDLIB = ("argparse", "subprocess", "dataclasses", "typing", "tempfile", "contextlib", "shutil", "hashlib")
+SLOW_STDLIB = ("argparse", "subprocess", "dataclasses", "typing", "tempfile", "contextlib", "shutil", "hashlib",
+               "zlib")   # (an extension module: a dlopen, ~0.3 ms)
 
 
 def test_no_change_and_changed_paths_stay_light(project: Project) -> None:

@@ -94,9 +94,11 @@ def same_subdir(record: Record, subdir: str) -> bool:
 
 def remote_id(url: str | None) -> str:
     """A short stand-in for `vault.remote` (the record never holds the URL or its credentials)."""
-    import zlib
+    if not url:
+        return ""
+    import zlib  # only with a remote: the hook's no-change path of a local vault never loads it
 
-    return f"{zlib.crc32(url.encode('utf-8', 'surrogateescape')):08x}" if url else ""
+    return f"{zlib.crc32(url.encode('utf-8', 'surrogateescape')):08x}"
 
 
 def same_remote(record: Record, rid: str) -> bool:

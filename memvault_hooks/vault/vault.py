@@ -317,7 +317,8 @@ class Vault:
         commit = self.git("commit-tree", tree, *(("-p", parent) if parent else ()), "-F", "-",
                           input=message.encode(), env=env).decode().strip()
         subject = message.split("\n", 1)[0]
-        self.git("update-ref", "-m", f"commit: {subject}", "HEAD", commit, parent or ZERO)
+        # The branch itself (HEAD names it): one reflog written, not HEAD's as well.
+        self.git("update-ref", "-m", f"commit: {subject}", f"refs/heads/{self.branch}", commit, parent or ZERO)
         return commit, changes
 
     def store(self, tmp_path: str) -> StoredCopy:
