@@ -60,6 +60,7 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
     """Exit 0 from stat alone when nothing changed; None to parse the command line and `run`."""
     plain = _plain(rest)
     if plain is None:
+        _wait_for_git(rest)
         return None
     trigger, quiet = plain
     cfg = fastpath.cached_config(dirs.find_project(directory), explicit)
@@ -75,6 +76,18 @@ def fast(directory: str | None, explicit: str | None, rest: list[str]) -> int | 
             return None  # no memory file at all: the full path says what was looked for
         print("memvault: nothing to back up")
     return 0
+
+
+def _wait_for_git(rest: list[str]) -> None:
+    """A hook's detached sync (`--after-pid PID`) first waits for the git command that ran
+    the hook, before it imports what a sync needs: until git returns, the two would share
+    the machine's cores (run_locked waits for it again, then at no cost)."""
+    if "--after-pid" in rest[:-1]:
+        value = rest[rest.index("--after-pid") + 1]
+        if value.isdigit():
+            from memvault_hooks import processes
+
+            processes.wait_for_exit(int(value))
 
 
 def _config(args: argparse.Namespace) -> config.Config:

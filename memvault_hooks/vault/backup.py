@@ -166,7 +166,7 @@ class _Run:
 
         if captures or deleted:
             when = int(started)
-            source_commit = gitenv.rev(cfg.project, "HEAD")
+            source_commit = gitenv.head(cfg.project)
             if progress is not None:
                 progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
             done = vault.commit(

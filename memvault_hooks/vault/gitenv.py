@@ -327,6 +327,48 @@ def _run_bounded(argv: list[str], input: bytes | None, env: dict[str, str], time
     return Completed(argv, proc.returncode, out, err)
 
 
+def head(repo: str) -> str | None:
+    """The commit HEAD names in the repository whose work tree is `repo` (the project, the
+    vault), read from the files git keeps (a linked worktree's and a submodule's `.git`
+    file included); rev-parse when in doubt: a packed ref, an unborn branch, another layout."""
+    found = _head_from_files(repo)
+    return found if found is not None else rev(repo, "HEAD")
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def _head_from_files(repo: str) -> str | None:
+    try:
+        dot = os.path.join(repo, ".git")
+        if os.path.isdir(dot):
+            git_dir = dot
+        else:
+            with open(dot, encoding="utf-8") as f:
+                line = f.read().strip()
+            if not line.startswith("gitdir: "):
+                return None
+            git_dir = os.path.join(repo, line[len("gitdir: "):])
+        common = git_dir
+        try:
+            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as f:
+                common = os.path.join(git_dir, f.read().strip())
+        except FileNotFoundError:
+            pass
+        with open(os.path.join(git_dir, "HEAD"), encoding="ascii") as f:
+            named = f.read().strip()
+        if _is_sha(named):
+            return named  # detached
+        if not named.startswith("ref: refs/heads/"):
+            return None
+        with open(os.path.join(common, *named[len("ref: "):].split("/")), encoding="ascii") as f:
+            sha = f.read().strip()
+        return sha if _is_sha(sha) else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def rev(cwd: str, ref: str) -> str | None:
     """The object id `ref` names in the repository at `cwd` (the vault's, or the project's
     HEAD), or None when it names nothing."""

@@ -202,19 +202,8 @@ class Vault:
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
     def head(self) -> str | None:
-        """HEAD's commit, read from the files git writes after a commit; rev-parse when in doubt."""
-        git_dir = os.path.join(self.path, ".git")
-        try:
-            with open(os.path.join(git_dir, "HEAD"), encoding="ascii") as f:
-                ref = f.read().strip()
-            if ref.startswith("ref: refs/heads/"):
-                with open(os.path.join(git_dir, *ref[5:].split("/")), encoding="ascii") as f:
-                    sha = f.read().strip()
-                if len(sha) in (40, 64) and all(c in "0123456789abcdef" for c in sha):
-                    return sha
-        except (OSError, UnicodeDecodeError):
-            pass
-        return self.rev("HEAD")
+        """HEAD's commit (gitenv.head: read from git's files, rev-parse when in doubt)."""
+        return gitenv.head(self.path)
 
     def blobs(self, rev: str = "HEAD") -> dict[str, str]:
         """Blob id of every file `rev` holds under the subdir, keyed by path relative to
@@ -309,15 +298,19 @@ class Vault:
         if not changes:
             return None
         message = message_for(changes)
-        # Plumbing, not `git commit`: that reads every file's stat again (and hashes again a
-        # large file the object store got early, whose index entry has no stat), and starts
-        # a `maintenance run --auto` (packing.py keeps the vault packed on its own budget).
+        if not entries:
+            # No `maintenance run --auto` process after each commit: packing.py keeps the
+            # vault packed on its own budget (one git process fewer per sync).
+            self.git("-c", "maintenance.auto=false", "commit", "-q", "--no-verify", "--cleanup=verbatim",
+                     "-F", "-", input=message.encode(), env=env)
+            return self.head() or "", changes
+        # Plumbing: `git commit` would read every file's stat again, and hash again (deflating
+        # it) the large file whose index entry names the blob the object store got early.
         parent = self.head()
         tree = self.git("write-tree").decode().strip()
         commit = self.git("commit-tree", tree, *(("-p", parent) if parent else ()), "-F", "-",
                           input=message.encode(), env=env).decode().strip()
         subject = message.split("\n", 1)[0]
-        # The branch itself (HEAD names it): one reflog written, not HEAD's as well.
         self.git("update-ref", "-m", f"commit: {subject}", f"refs/heads/{self.branch}", commit, parent or ZERO)
         return commit, changes
 

@@ -106,3 +106,28 @@ def test_git_error_keeps_every_line_that_matters(tmp_path: Path) -> None:
 def test_reason_of_nothing_said_names_the_exit_code() -> None:
     assert gitenv.reason("", 128) == "git exited 128"
     assert gitenv.reason("hint: try again\n", 1) == "git exited 1"
+
+
+def test_head_is_read_from_gits_files_as_rev_parse_reads_it(tmp_path: Path) -> None:
+    """gitenv.head agrees with `git rev-parse HEAD` in a plain checkout, a linked worktree
+    (a `.git` file, refs in the common folder), a detached HEAD, after `pack-refs` (it asks
+    git then) and on an unborn branch (None)."""
+    from memvault_hooks.vault import gitenv
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    assert gitenv.head(str(repo)) is None   # unborn
+    for i in range(2):
+        (repo / "f").write_text(str(i))
+        git(repo, "add", "f")
+        git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", f"c{i}")
+    git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"), "HEAD~1")
+    detached = tmp_path / "detached"
+    git(repo, "worktree", "add", "-q", "--detach", str(detached), "HEAD~1")
+    for where in (repo, tmp_path / "wt", detached):
+        assert gitenv.head(str(where)) == git(where, "rev-parse", "HEAD").strip()
+    assert gitenv.head(str(repo)) != gitenv.head(str(tmp_path / "wt"))
+    git(repo, "pack-refs", "--all")
+    assert not (repo / ".git" / "refs" / "heads" / "main").exists()
+    assert gitenv.head(str(repo)) == git(repo, "rev-parse", "HEAD").strip()
