@@ -14,7 +14,7 @@ from memvault_hooks.errors import guarded
 
 COMMANDS = (
     "init", "sync", "hook", "install-hooks", "cron", "status",
-    "log", "show", "diff", "restore", "recover", "verify", "allow", "watch", "secrets",
+    "log", "show", "diff", "restore", "recover", "verify", "allow", "watch", "secrets", "ack",
 )
 
 

@@ -26,6 +26,7 @@ DEFAULT_FILES = (
     "MEMORY.md",
 )
 DEFAULT_SCHEDULE = "*/15 * * * *"
+DEFAULT_ALERT_SHRINK = 0.5
 
 _TOP_KEYS = {
     "version": int,
@@ -38,6 +39,7 @@ _TOP_KEYS = {
     "mirror_deletions": bool,
     "presets": list,
     "sources": list,
+    "alert_shrink": (int, float),
 }
 _VAULT_KEYS = {
     "path": (str, type(None)),
@@ -57,7 +59,7 @@ class Config:
 
     __slots__ = ("project", "config_file", "source_dir", "files", "vault_path", "subdir", "remote",
                  "encrypt", "branch", "timeout", "schedule", "log_file", "error_log", "mirror_deletions", "presets",
-                 "sources", "warnings", "outside")
+                 "sources", "warnings", "outside", "alert_shrink")
     project: str
     config_file: str | None
     source_dir: str
@@ -78,6 +80,7 @@ class Config:
     sources: tuple[tuple[str, str, tuple[str, ...]], ...]
     warnings: tuple[str, ...]  # what the presets found wrong (a `.mcp.json` that is not JSON)
     outside: tuple[tuple[str, str, str], ...]  # the settings that wait for `memvault allow` (trust.py)
+    alert_shrink: float        # the share of its content a file may lose before it raises an alert
 
     def __init__(self, **values: Any) -> None:
         missing = set(self.__slots__) - set(values)
@@ -313,7 +316,9 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
     outside = trust.settings(project, source_dir, remote=remote, encrypt=encrypt,
                              log_file=log_file if log_value else None, error_log=error_log if err_value else None,
                              outside_sources=extra.outside)
+    alert_shrink = _alert_shrink(where, raw)
     return Config(
+        alert_shrink=alert_shrink,
         project=project,
         config_file=config_file,
         source_dir=source_dir,
@@ -333,6 +338,16 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         warnings=tuple(extra.warnings),
         outside=outside,
     )
+
+
+def _alert_shrink(where: str, raw: Mapping[str, Any]) -> float:
+    """`alert_shrink`: the share (0..1) of its content a memory file may lose unnoticed."""
+    value = float(raw.get("alert_shrink", DEFAULT_ALERT_SHRINK))
+    if not 0 <= value <= 1:
+        raise ConfigError(where, "alert_shrink", f"is {raw.get('alert_shrink')!r}, not between 0 and 1",
+                          f"give a share such as {DEFAULT_ALERT_SHRINK} (an alert when a file loses more than half "
+                          "of its content), or 1 (alerts only for emptied or vanished files)")
+    return value
 
 
 def from_args(directory: str | None, explicit: str | None, trusted: bool = True) -> Config:

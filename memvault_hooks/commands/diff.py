@@ -13,9 +13,14 @@ import re
 
 from memvault_hooks import config
 from memvault_hooks.history import filearg
+from memvault_hooks.history import dbdiff
 from memvault_hooks.history import filediff
 from memvault_hooks import options
 from memvault_hooks.memory import places
+from memvault_hooks.memory import safe_open
+from memvault_hooks.memory import sqlite_store
+from memvault_hooks.vault import dbcapture
+from memvault_hooks.vault import snapshot
 from memvault_hooks.history import when
 from memvault_hooks.config import Config
 from memvault_hooks.errors import UsageError
@@ -69,6 +74,37 @@ class Side:
             except OSError:  # absent, a folder, a FIFO, a link that leads out: no file to show
                 return None
         return self.hist.read(self.version, rel) if self.version else None
+
+    def head(self, rel: str) -> bytes:
+        """The first bytes of `rel` on this side (b'' when absent): whether it is a database."""
+        if self.live:
+            try:
+                fd = safe_open.open_inside(*places.locate(self.cfg, rel)[:2])
+            except OSError:
+                return b""
+            try:
+                return os.pread(fd, len(sqlite_store.HEADER), 0)
+            finally:
+                os.close(fd)
+        found = self.hist.entry(self.version, rel) if self.version else None
+        return self.hist.blob_head(found[0], len(sqlite_store.HEADER)) if found else b""
+
+    def write_to(self, rel: str, path: str) -> bool:
+        """Put `rel` of this side into the file `path` (the live database: a checked copy);
+        False when this side has no such file."""
+        if self.live:
+            try:
+                cap = dbcapture.capture(*places.locate(self.cfg, rel)[:2], os.path.dirname(path))
+            except snapshot.Unreadable:
+                return False
+            os.replace(cap.tmp_path, path)
+            return True
+        found = self.hist.entry(self.version, rel) if self.version else None
+        if found is None:
+            return False
+        with open(path, "wb") as f:
+            self.hist.copy_blob(found[0], f.write)
+        return True
 
     def identity(self, rel: str) -> tuple[str, int] | None:
         """(blob id, size) of `rel` on this side, without holding its content; None when absent."""
@@ -124,7 +160,10 @@ def run(args: argparse.Namespace) -> int:
             ids = (old.identity(name), new.identity(name))
             if ids[0] == ids[1]:
                 continue
-            if max(found[1] if found else 0 for found in ids) > filediff.DIFF_MAX:
+            if dbdiff.is_database(name, (old.head(name), new.head(name))):
+                lines = dbdiff.render(name, lambda p: old.write_to(name, p), lambda p: new.write_to(name, p),
+                                      (old.label, new.label), painter)
+            elif max(found[1] if found else 0 for found in ids) > filediff.DIFF_MAX:
                 lines = filediff.summary(name, ids, (old.label, new.label), painter)  # bounded memory
             else:
                 lines = filediff.render(name, old.read(name), new.read(name), (old.label, new.label), painter)

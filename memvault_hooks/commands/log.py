@@ -28,6 +28,8 @@ def render(versions: list[Version], painter: Painter) -> list[str]:
         lines.append("  ".join(head))
         for path, change in v.files:
             lines.append(f"    {painter.paint(f'{change:9}', _CHANGE_STYLE.get(change, 'bold'))} {quote(path)}")
+        for alert in v.alerts:  # a memory-loss alert: this commit holds the shrunken content
+            lines.append(f"    {painter.red('ALERT    ')} {alert} (the version before holds the last good content)")
     return lines
 
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from memvault_hooks import config
 from memvault_hooks.history import filearg
 from memvault_hooks import options
 from memvault_hooks.history import when
+from memvault_hooks.memory import sqlite_store
+from memvault_hooks.ui.pathquote import quote
 from memvault_hooks.history.history import History
 from memvault_hooks.history.history import NoVersion
 from memvault_hooks.history.versionarg import Choice
@@ -36,6 +39,21 @@ def run(args: argparse.Namespace) -> int:
             since = (f"; it was first backed up at {when.local(min(v.time for v in first))}"
                      if first else f"; it has never been backed up{filearg.did_you_mean(rel, hist.known_paths())}")
             raise NoVersion(f"{rel} is not in the backup {version.describe()}{since}")
-        hist.copy_blob(found[0], sys.stdout.buffer.write)  # streamed: memory of one piece, any size
+        opening, database = True, sqlite_store.is_database(rel)
+
+        def write(piece: bytes) -> None:
+            nonlocal opening, database
+            if opening:  # the first piece: SQLite's header?
+                opening, database = False, database or sqlite_store.is_sqlite(piece)
+            if not database:
+                sys.stdout.buffer.write(piece)
+
+        hist.copy_blob(found[0], write)  # streamed: memory of one piece, any size
+        if database:
+            # Binary: never dumped onto a terminal. How to get it instead:
+            print(f"memvault: {quote(rel)} in {version.describe()} is a SQLite database ({found[1]} bytes), "
+                  f"not shown; write a copy with `memvault restore {shlex.quote(rel)} --rev {version.short} "
+                  f"--to DIR` and open it with sqlite3; `memvault diff {shlex.quote(rel)}` shows its row changes")
+            return 0
     sys.stdout.buffer.flush()
     return 0

@@ -11,6 +11,7 @@ from memvault_hooks.vault import backup
 from memvault_hooks.vault import behind
 from memvault_hooks import config
 from memvault_hooks import cron_schedule
+from memvault_hooks.memory import alerts
 from memvault_hooks.memory import places
 from memvault_hooks.vault import state
 from memvault_hooks.history import when
@@ -55,6 +56,7 @@ def collect(cfg: config.Config) -> dict[str, Any]:
         "cron_installed": schedule is not None,
         "last_error": record.get("last_error"),
         "vault": cfg.vault_path,
+        "alerts": [alert.to_json() for alert in alerts.Record.load(cfg.vault_path).active()],
     }
     from memvault_hooks.vault import held
 
@@ -117,6 +119,7 @@ def problems(cfg: config.Config, report: dict[str, Any], schedule: str | None,
                          f"see `memvault cron status` and the log")
     elif vault.exists() and vault.head() is not None:
         found.append("no successful sync is recorded on this machine (run `memvault sync`)")
+    found += [f"memory-loss alert: {alerts.Alert(**a).status_line()}" for a in report.get("alerts", [])]
     return found
 
 
@@ -180,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         report: dict[str, Any] = {"ok": False, "last_sync": None, "changed": [], "behind": [], "push_pending": 0,
                   "hooks_installed": install_hooks.installed(cfg.project), "cron_installed": False,
                   "last_error": None, "vault": cfg.vault_path, "warnings": [], "problems": [str(exc)],
-                  "secrets": []}
+                  "alerts": [], "secrets": []}
     else:
         report = collect(cfg)
     if trust.waiting(cfg.to_dict()):

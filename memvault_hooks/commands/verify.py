@@ -25,6 +25,8 @@ from memvault_hooks.memory import formats
 from memvault_hooks.ui import logs
 from memvault_hooks.vault import remote
 from memvault_hooks.memory import places
+from memvault_hooks.memory import sqlite_store
+from memvault_hooks.vault import dbcapture
 from memvault_hooks.history.blobs import blob_id
 from memvault_hooks.config import Config
 from memvault_hooks.vault.gitenv import run_git
@@ -69,7 +71,8 @@ def check_tip(cfg: Config, hist: History, tip: Version) -> list[Row]:
             if not ok:
                 bad_hash.append(f"{rel}: restored content does not hash to {sha[:12]}")
                 continue
-            problem = formats.problem(path, formats.kind_of(rel))
+            problem = (dbcapture.problem(path) if sqlite_store.is_database(rel, path)
+                       else formats.problem(path, formats.kind_of(rel)))
             if problem:
                 bad_format.append(f"{rel}: {problem}")
     count = f"{len(blobs)} file(s) at {tip.short}"

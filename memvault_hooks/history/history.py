@@ -44,6 +44,7 @@ class Version:
     host: str | None
     source_commit: str | None
     files: tuple[tuple[str, str], ...]      # (path relative to source_dir, change)
+    alerts: tuple[str, ...] = ()            # its Memvault-Alert trailers' values (memory-loss alerts)
 
     @property
     def short(self) -> str:
@@ -61,7 +62,19 @@ class Version:
             "host": self.host,
             "source_commit": self.source_commit,
             "files": [{"path": path, "change": change} for path, change in self.files],
+            # a commit that carries memory-loss alerts (only then: SPEC's shape stays as it is)
+            **({"alert": True, "alerts": [_alert_json(value) for value in self.alerts]} if self.alerts else {}),
         }
+
+
+def _alert_json(value: str) -> dict[str, Any]:
+    from memvault_hooks.memory import alerts
+
+    parsed = alerts.parse_trailer(value)
+    if parsed is None:
+        return {"text": value}
+    path, kind, before, after = parsed
+    return {"path": path, "kind": kind, "before": before, "after": after}
 
 
 @contextlib.contextmanager
@@ -142,6 +155,7 @@ class History:
             host=trailers.get(message.TRAILER_HOST),
             source_commit=trailers.get(message.TRAILER_SOURCE),
             files=tuple(files),
+            alerts=tuple(a for a in parsed.alerts if rel is None or _alert_json(a).get("path") == rel),
         )
 
     def _changes_from_tree(self, commit: Any) -> list[tuple[str, str]]:
@@ -258,6 +272,15 @@ class History:
         stream = self._repo.odb.stream(bytes.fromhex(sha))
         while piece := stream.read(chunk):
             write(piece)
+
+    def blob_head(self, sha: str, size: int, chunk: int = 1 << 20) -> bytes:
+        """The first `size` bytes of a blob (a file's header). The rest is read through in
+        pieces: a stream left unread is drained at once, whole, when it is dropped."""
+        stream = self._repo.odb.stream(bytes.fromhex(sha))
+        data: bytes = stream.read(size)
+        while stream.read(chunk):
+            pass
+        return data
 
     def read_blob(self, sha: str) -> bytes:
         data: bytes = self._repo.odb.stream(bytes.fromhex(sha)).read()

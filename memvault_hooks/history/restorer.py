@@ -17,10 +17,14 @@ import dataclasses
 import os
 import stat as stat_mod
 import sys
+import tempfile
 from collections.abc import Callable
 from collections.abc import Sequence
 
+from memvault_hooks.memory import alerts
+from memvault_hooks.memory import sqlite_store
 from memvault_hooks.vault import backup
+from memvault_hooks.vault import dbcapture
 from memvault_hooks.vault import file_lock
 from memvault_hooks.history import filearg
 from memvault_hooks.memory import places
@@ -47,6 +51,7 @@ class Item:
     target: str                 # the path written (a symlink inside source_dir: its target)
     live_blob: str | None       # None: no file there yet
     sig: sources.Signature | None = None   # the live file's stat once its content is in the vault
+    database: bool = False      # a SQLite database: replaced by sqlite_store.replace
 
     @property
     def action(self) -> str:
@@ -114,7 +119,14 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
         else:
             target = os.path.join(dest, *rel.split("/"))
         digest = digest_for(hist.entry_size(blobs[rel]))
-        hist.copy_blob(blobs[rel], digest.update)  # checked now, streamed: nothing written yet
+        head: list[bytes] = []
+
+        def check(piece: bytes) -> None:
+            if not head:
+                head.append(piece[:len(sqlite_store.HEADER)])  # whether it is a database
+            digest.update(piece)
+
+        hist.copy_blob(blobs[rel], check)  # checked now, streamed: nothing written yet
         if digest.hexdigest() != blobs[rel]:
             raise MemvaultError(f"{rel}: the vault's copy does not match its id {blobs[rel]} (run `memvault verify`)")
         try:
@@ -126,8 +138,28 @@ def plan(cfg: Config, hist: History, version: Version, names: Sequence[str], des
             live = None
         except OSError as exc:
             raise MemvaultError(f"{rel}: cannot read {target}: {exc.strerror}; nothing restored") from None
-        items.append(Item(rel, blobs[rel], target, live))
+        database = sqlite_store.is_database(rel) or sqlite_store.is_sqlite(b"".join(head)) or (
+            dest is None and live is not None and dbcapture.is_database(*places.locate(cfg, rel)[:2]))
+        items.append(Item(rel, blobs[rel], target, live, database=database))
     return items
+
+
+def refuse_open_databases(items: Sequence[Item]) -> None:
+    """A database another process holds open for writing is not replaced: say which
+    process, before anything is written."""
+    busy = []
+    for item in items:
+        if item.database and item.live_blob is not None:
+            found = sqlite_store.writers(item.target)
+            if found:
+                busy.append(f"{quote(item.rel)} is open for writing by {', '.join(map(str, found))}")
+    if busy:
+        raise MemvaultError(f"{'; '.join(busy)}: a database is not replaced under the program that writes it; "
+                            "quit that program and run the restore again; nothing restored")
+
+
+def _live_sig(path: str) -> sources.Signature:
+    return sources.with_wal(path, sources.signature(os.stat(path)))
 
 
 def _check_dest(cfg: Config, dest: str) -> str:
@@ -219,6 +251,7 @@ class Restore:
                 _write(item.target, self._content(item))
             self.out(f"memvault: wrote {len(todo)} file(s) into {self.dest}; the live files are untouched")
             return 0
+        refuse_open_databases(todo)
         undo = self._back_up_live(todo)
         written: set[str] = set()
         try:
@@ -230,6 +263,10 @@ class Restore:
             after = backup.sync_once(self.cfg, self.trigger, unvalidated=written, keep_local=written)
             for err in after.errors:
                 sys.stderr.write(f"memvault: after the restore, backing up: {err}\n")
+            if written:  # their memory-loss alerts end
+                record = alerts.Record.load(self.cfg.vault_path)
+                record.restored(written)
+                record.save(self.cfg.vault_path)
         replaced = sum(1 for item in todo if item.live_blob is not None)
         said = f"restored {len(todo)} file(s)"
         if replaced:
@@ -247,7 +284,7 @@ class Restore:
         tip = vault.blobs()
         for item in todo:
             try:
-                sig = sources.signature(os.stat(item.target))
+                sig = _live_sig(item.target)
                 live = places.live_blob_id(self.cfg, item.rel)
             except FileNotFoundError:
                 item.live_blob = item.sig = None
@@ -263,12 +300,33 @@ class Restore:
 
     def _write_live(self, item: Item) -> None:
         try:
-            now: sources.Signature | None = sources.signature(os.stat(item.target))
+            now: sources.Signature | None = _live_sig(item.target)
         except FileNotFoundError:
             now = None
         if now != item.sig:  # written (or created) by someone else since its content was backed up
             raise MemvaultError(f"{item.rel} changed while being restored; left as it is (run the restore again)")
+        if item.database:
+            self._replace_database(item)
+            return
         _write(item.target, self._content(item))
+
+    def _replace_database(self, item: Item) -> None:
+        """The database written beside its place, then swapped in (sqlite_store.replace:
+        refused while another process writes it; its stale -wal and -shm removed)."""
+        folder = os.path.dirname(item.target) or "."
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".memvault-restore-", suffix=".db")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                self._content(item)(f.write)
+            if item.live_blob is None:
+                os.chmod(tmp, _default_mode())
+            sqlite_store.replace(item.target, tmp)
+        except sqlite_store.DatabaseInUse as exc:
+            raise MemvaultError(f"{exc}; {quote(item.rel)} left as it is") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def _run_pending(self) -> str | None:
         """A hook that fired while we held the lock left its work pending: do it now (its

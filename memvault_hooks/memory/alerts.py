@@ -13,7 +13,8 @@ until `memvault ack`, a restore of the file, or a later version that is no longe
 against that last good version. An acknowledged condition that persists (a file that stays
 gone, so the vault's latest stays the same) is not raised again until it changes.
 
-How it is meant to be wired (by the integrator):
+Where it is wired (vault/losswatch.py owns the sync's side; commands/ack.py, status.py,
+log.py and history/restorer.py the rest):
 - sync, for each memory file the vault holds, under the lock, before committing:
   `kind = kind_for(rel, live path)`, `before = measure_bytes(vault_blob, kind)` (or
   measure_file on a copy of the vault version), `after = measure_file(capture.tmp_path, kind)`

@@ -107,10 +107,11 @@ def open_live(cfg: Config, stored: str) -> int:
 
 
 def live_blob_id(cfg: Config, stored: str) -> str:
-    from memvault_hooks.memory import safe_open
+    """The blob id a sync would store for the live file now (a database's: of a checked copy)."""
+    from memvault_hooks.vault import dbcapture
 
     folder, rel, _ = locate(cfg, stored)
-    return safe_open.live_blob_id(folder, rel)
+    return dbcapture.live_blob_id(folder, rel)
 
 
 def capture(cfg: Config, stored: str, tmp_dir: str, validate: bool = True,

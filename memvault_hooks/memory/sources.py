@@ -20,6 +20,17 @@ def signature(st: os.stat_result) -> Signature:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+def with_wal(path: str, sig: Signature) -> Signature:
+    """A file's signature that covers its SQLite write-ahead log too (`<path>-wal`, when
+    there is one): a WAL database's committed rows land there first, its own stat unchanged.
+    The log's size is added and the later of the two mtimes taken: a commit changes one."""
+    try:
+        wal = os.stat(path + "-wal")
+    except OSError:
+        return sig
+    return (sig[0] + wal.st_size, max(sig[1], wal.st_mtime_ns), sig[2])
+
+
 def discover(source_dir: str, patterns: tuple[str, ...]) -> dict[str, Signature]:
     """Map each present memory file (relative path) to its stat signature."""
     return scan(source_dir, patterns)[0]
@@ -58,7 +69,7 @@ def scan(source_dir: str, patterns: tuple[str, ...]) -> Scan:
             except OSError:
                 continue
         if stat_mod.S_ISREG(lst.st_mode):
-            found[rel] = signature(lst)
+            found[rel] = with_wal(path, signature(lst))
         elif not stat_mod.S_ISDIR(lst.st_mode):
             # A FIFO, device or socket: listed, so that reading it is tried (never blocks:
             # safe_open) and reported, not silently passed over.

@@ -6,7 +6,7 @@ database files, in SQL over both attached to one connection: SQLite walks them b
 (by primary key in a WITHOUT ROWID table), so memory stays bounded whatever their size.
 Table names come from the files and are quoted wherever they reach SQL.
 
-How it is meant to be wired (by the integrator): the diff command shows, for a database
+Where it is wired (history/dbdiff.py): the diff command shows, for a database
 (sqlite_store.is_database), `table_changes_of_blobs(old_blob, new_blob)` one
 `TableChange.line()` a table (a first version: old None); `log`/`show` need nothing new.
 """

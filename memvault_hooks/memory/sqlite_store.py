@@ -16,12 +16,13 @@ in its `-wal` file, and a copy taken mid-write is torn. Here:
   would otherwise replay into the new file), and renames the new file in atomically.
 Rows are counted and compared by sqlite_rows.py.
 
-How it is meant to be wired (by the integrator):
+Where it is wired (vault/dbcapture.py owns the sync's side):
 - snapshot.capture: when `is_database(rel, path)`, call `copy(path, tmp_path)` instead of
   the byte copy (then hash the copy as usual); `DatabaseProblem` becomes `Unreadable`.
 - state / statcache (the no-change path): a WAL database's committed rows land in its
   `-wal` first, with the main file's stat unchanged; compare `changed_since(path, sig)`
-  against the stored `signature(path)`, which covers both files.
+  against the stored `signature(path)`, which covers both files. (The no-change path does
+  not import sqlite3: sources.with_wal folds the `-wal`'s stat into the file's own.)
 - restorer: for a database, `writers(target)` before anything is written (a non-empty list
   is a runtime failure naming them), and `replace(target, tmp_copy)` instead of
   write_atomic.
@@ -43,7 +44,7 @@ from memvault_hooks.atomic import sync_folder
 HEADER = b"SQLite format 3\x00"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SIDE_FILES = ("-wal", "-shm", "-journal")
-LOCK_TIMEOUT = 5.0               # seconds a copy waits for a writer's lock, each attempt
+LOCK_TIMEOUT = float(os.environ.get("MEMVAULT_SQLITE_LOCK_TIMEOUT", "5"))  # seconds a copy waits for a writer's lock, each attempt
 RETRY_DELAYS = (0.1, 0.3, 0.6)   # pauses between attempts after a failed copy
 
 

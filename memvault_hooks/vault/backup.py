@@ -14,6 +14,7 @@ from memvault_hooks.vault import behind
 from memvault_hooks.vault import file_lock
 from memvault_hooks.vault import gitenv
 from memvault_hooks.ui import logs
+from memvault_hooks.vault import losswatch
 from memvault_hooks.vault import message
 from memvault_hooks.vault import packing
 from memvault_hooks.memory import places
@@ -93,6 +94,7 @@ class _Run:
         self.was_behind = {rel for rel, entry in files.items() if isinstance(entry, dict) and entry.get(behind.FLAG)}
         self.present: dict[str, sources.Signature] = {}
         self.expansion: Expansion | None = None
+        self.losses = losswatch.LossWatch(cfg, self.vault)  # memory-loss alerts (reads only when asked)
 
     def commit(self, unvalidated: Collection[str] = (), progress: Progress | None = None,
                keep_local: bool | Collection[str] = False, scan: sources.Scan | None = None) -> None:
@@ -132,6 +134,8 @@ class _Run:
                                      store=vault.store)
             except snapshot.Unreadable as exc:
                 result.errors.append(str(exc))
+                if sig[0] == 0:
+                    self.losses.look(rel, None, emptied=True)  # 0 bytes, not valid for its format
                 continue
             entry = state.make_entry(cap.sig, cap.blob, read_at)
             known = files.get(rel)
@@ -151,8 +155,13 @@ class _Run:
                 continue
             # Otherwise `git add` decides: if the tip already holds it, no commit is made.
             captures.append(cap)
+        for cap in captures:
+            self.losses.look(cap.rel, cap.tmp_path)
         for rel, entry in files.items():
             if rel not in present:
+                if not entry.get("missing") and not entry.get(behind.FLAG) \
+                        and not os.path.lexists(places.path_of(cfg, rel)):
+                    self.losses.look(rel, None)  # vanished since the last sync (not just left out of `files`)
                 entry["missing"] = True
         deleted = sorted(rel for rel in tip() if rel not in present) if cfg.mirror_deletions else []
 
@@ -163,11 +172,13 @@ class _Run:
                 progress.phase(f"committing {len(captures) + len(deleted)} file(s)")
             done = vault.commit(
                 captures, deleted,
-                lambda changes: message.build(logs.utc_now(when), self.trigger, hostname(), source_commit, changes),
+                lambda changes: message.build(logs.utc_now(when), self.trigger, hostname(), source_commit, changes,
+                                              self.losses.trailers(changes)),
                 commit_env(when),
             )
             if done is not None:
                 result.commit, result.changes = done
+                self.losses.committed(result.commit, result.changes)
                 self.record["last_commit"] = result.commit
                 if cfg.remote:
                     self.record["push_pending"] = (self.record.get("push_pending") or 0) + 1  # until pushed
@@ -197,6 +208,7 @@ class _Run:
             record["last_sync"] = now
             record["last_error"] = None
         state.save(self.vault.path, record)
+        self.losses.finish()
         if self.expansion is not None:
             statcache.save(self.vault.path, self.cfg.source_dir, self.cfg.files, self.present, self.expansion, record,
                            statcache.record_sig(self.vault.path), self.cfg.subdir,

@@ -95,6 +95,14 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
     restore keeps of the live file it is about to replace). `store` starts writing a
     large copy into the vault's object store while it is validated (an invalid one's
     object is left unused)."""
+    from memvault_hooks.vault import dbcapture
+
+    if dbcapture.is_database(source_dir, rel):
+        try:
+            return dbcapture.capture(source_dir, rel, tmp_dir)  # SQLite's backup API, checked
+        except Unreadable:
+            if validate:
+                raise  # (unvalidated, as a restore keeps the live file: its bytes as they are)
     kind = formats.kind_of(rel)
     reason = "it kept changing while being read"
     for delay in (*RETRY_DELAYS, None):

@@ -15,6 +15,7 @@ import time
 from stat import S_ISREG
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
+from memvault_hooks.memory import sources
 from memvault_hooks.vault import state
 from memvault_hooks.atomic import write_atomic
 
@@ -45,7 +46,7 @@ def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: 
     # The subdir is part of it: after a change of `vault.subdir` nothing is backed up there yet;
     # so is the remote (state.remote_id): a new one has yet to receive the branch; and the
     # sources outside source_dir (places.py), whose files and folders are kept by absolute path.
-    return (2, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote,
+    return (3, source_dir, tuple(patterns), tuple(record_sig) if record_sig else None, subdir, remote,
             tuple(roots))
 
 
@@ -64,10 +65,10 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     started_ns = time.time_ns()
     try:
         with open(path_in(vault_path), "rb") as f:
-            header, folders, files, located = marshal.loads(f.read())
+            header, folders, files, located, walled = marshal.loads(f.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(located, dict):
+    if not isinstance(located, dict) or not isinstance(walled, set):
         return None
     expected = _header(source_dir, patterns, record_sig(vault_path), subdir or "", remote, roots)
     if (not isinstance(header, tuple) or len(header) != len(expected) or header[:4] != expected[:4]
@@ -95,11 +96,17 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
             where = located.get
             for rel, size, mtime, ino in files:
                 # A source's file by its absolute path (which makes fstatat ignore dir_fd).
-                st = lstat(where(rel, rel), dir_fd=fd)
-                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino:
+                path = where(rel, rel)
+                st = lstat(path, dir_fd=fd)
+                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino or rel in walled:
+                    now = (st.st_size, st.st_mtime_ns, st.st_ino)
+                    if rel in walled:  # a database with a write-ahead log: sources.with_wal
+                        now = sources.with_wal(path if path[:1] == "/" else f"{source_dir}/{rel}", now)
+                        if now == (size, mtime, ino):
+                            continue
                     if not S_ISREG(st.st_mode):
                         return None
-                    changed[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                    changed[rel] = now
                     if stop_at_change:
                         break
         finally:
@@ -144,8 +151,12 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         # reads it again, exactly as the record's own comparison would say.
         files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
                  for rel, sig in present.items()]
+        # Files with a SQLite write-ahead log beside them: their signature covers it (a log
+        # that appears or goes changes their folder, which voids the cache).
+        located = expansion.located
+        walled = {rel for rel in present if os.path.lexists(f"{located.get(rel) or f'{source_dir}/{rel}'}-wal")}
         data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote, roots), folders, files,
-                              expansion.located))
+                              located, walled))
         write_atomic(path_in(vault_path), data)
         return True
     except OSError:

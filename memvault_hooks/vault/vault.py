@@ -18,6 +18,7 @@ from memvault_hooks.vault import git_children
 from memvault_hooks.vault import gitenv
 from memvault_hooks import processes
 from memvault_hooks.errors import MemvaultError
+from memvault_hooks.memory.alerts import ALERTS_NAME
 from memvault_hooks.vault.file_lock import LOCK_NAME
 from memvault_hooks.vault.file_lock import PENDING_NAME
 from memvault_hooks.vault.gitenv import Completed
@@ -32,7 +33,8 @@ TMP_NAME = ".memvault-tmp"
 NEW_NAME = ".memvault-new"  # where `create` makes a vault's repository before it moves in
 # Machine-local files that live in the vault folder and are never committed.
 LOCAL_FILES = (LOCK_NAME, PENDING_NAME, STATE_NAME, f"{STATE_NAME}.*.tmp", f"{TMP_NAME}/", STATCACHE_NAME,
-               f"{STATCACHE_NAME}.*.tmp", CHECKED_NAME, f"{CHECKED_NAME}.*.tmp", f"{NEW_NAME}/")
+               f"{STATCACHE_NAME}.*.tmp", CHECKED_NAME, f"{CHECKED_NAME}.*.tmp", f"{NEW_NAME}/",
+               ALERTS_NAME, f"{ALERTS_NAME}.*.tmp")
 # Lock files a killed git process can leave behind; stale whenever we hold our own lock.
 GIT_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
 # Settings written into every vault: a pack that grows with the deltas, not the snapshots.

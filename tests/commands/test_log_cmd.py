@@ -14,8 +14,8 @@ ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 def test_log_json_shape_exactly_as_spec(project: Project) -> None:
     ok(project.sync("--trigger", "post-commit"))
-    project.write("memory.json", '{"changed": true}\n')
-    ok(project.sync("--trigger", "cron"))
+    project.write("memory.json", json.dumps({**json.loads((project.root / "memory.json").read_text()), "changed": True}))
+    ok(project.sync("--trigger", "cron"))  # (grown, not shrunk: no memory-loss alert, whose commits say more)
     entries = json.loads(ok(project.run("log", "--json")).stdout)
     assert isinstance(entries, list) and len(entries) == 2
     head = git(project.root, "rev-parse", "HEAD").strip()

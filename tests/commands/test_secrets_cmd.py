@@ -123,6 +123,7 @@ def test_a_secret_holds_the_push_until_purged(request: pytest.FixtureRequest, tm
     assert "[REDACTED aws-access-key]" in redacted and "[REDACTED github-token]" in redacted
     assert_no_object_holds_a_value(remote)
     assert_no_object_holds_a_value(project.vault)
+    assert said.run("ack").returncode == 0  # the seed's memory.json was cut to a few values: a loss alert
     assert json.loads(said.run("status", "--json").stdout)["ok"] is True
     said.assert_no_value(isolated_home, project.vault)
     assert said.run("secrets", "--json").stdout.strip() == "[]"
@@ -164,6 +165,7 @@ def test_allow_a_false_positive_releases_the_push(tmp_path: Path) -> None:
     record = json.loads(git(remote, "show", f"main:memvault-allowed-secrets/{finding['id']}"))
     assert record["id"] == finding["id"] and record["kind"] == "secret-under-key"
     assert project.sync().returncode == 0
+    assert project.run("ack").returncode == 0  # the seed's memory.json was cut to one value: a loss alert
     report = json.loads(project.run("status", "--json").stdout)
     assert report["ok"] is True and report["secrets"] == []
     # A later version of the file with the same value stays allowed.
@@ -207,6 +209,7 @@ def test_no_remote_lists_but_holds_nothing(project: Project) -> None:
     synced = project.sync()
     assert synced.returncode == 0, synced.stderr  # nothing leaves the machine: no failure
     assert "possible secret" in synced.stderr and "memvault secrets" in synced.stderr
+    assert project.run("ack").returncode == 0  # the seed's memory.json was cut to one value: a loss alert
     status = project.run("status", "--json")
     report = json.loads(status.stdout)
     assert status.returncode == 0 and report["ok"] is True  # decided: a warning, not a problem

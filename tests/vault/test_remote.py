@@ -96,6 +96,7 @@ def test_remote_away_for_three_syncs_then_back(tmp_path: Path) -> None:
     assert "nothing to back up" in proc.stdout
     assert _remote_head(origin) == _vault_head(a)
     assert versions(origin, "memory.json")[1:] == [json.dumps({"offline": i}) for i in range(1, 4)]
+    assert a.run("ack", "memory.json").returncode == 0  # the seed's memory.json cut to one value: a loss alert
     report = status(a)
     assert report["push_pending"] == 0 and report["ok"] is True
     assert a.sync().returncode == 0  # and the fast path is back: nothing waits
