@@ -34,11 +34,22 @@ class LossWatch:
         (`emptied`: it is there but empty, and no copy of it was taken)."""
         stored = self.vault.stored_path(rel)
         try:
-            if not stat_mod.S_ISREG(os.lstat(stored).st_mode):
-                return
+            held = os.lstat(stored)
         except OSError:
             return  # the vault does not hold it: nothing to lose
+        if not stat_mod.S_ISREG(held.st_mode):
+            return
+        if self._record is None:
+            self._record = alerts.Record.load(self.vault.path)
+            self._head = self.vault.head()
         kind = alerts.kind_for(rel, stored)
+        if (live_copy is not None and not emptied and kind != "sqlite" and rel not in self._record.alerts
+                and os.path.getsize(live_copy) >= held.st_size):
+            # No smaller than the vault's version: not measured (two full parses of a large
+            # file). What it would miss is a rewrite that keeps its size and loses half its
+            # values; with an alert open, every version is measured (to end it). A database
+            # keeps its size when it loses rows: always measured.
+            return
         if emptied:
             after: int | None = 0
         elif live_copy is None:
@@ -47,9 +58,6 @@ class LossWatch:
             after = alerts.measure_file(live_copy, kind)
             if after is None:
                 return  # not measurable for its kind (a restore's unvalidated copy): no verdict
-        if self._record is None:
-            self._record = alerts.Record.load(self.vault.path)
-            self._head = self.vault.head()
         if not self._head:
             return
         before = alerts.measure_file(stored, kind)

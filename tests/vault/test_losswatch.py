@@ -196,3 +196,32 @@ def test_an_alert_from_a_hook_lands_in_the_error_log_once(project: Project) -> N
     assert error_log.read_text().count("ALERT: memory.json emptied") == 1
     assert trailers(project.vault)["Memvault-Alert"] == "memory.json: emptied 120 -> 0"
     assert _status(project)[0] == 1
+
+
+def test_a_file_no_smaller_than_the_vaults_version_is_not_measured(project: Project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Measuring parses both versions in full: a file that did not get smaller in bytes is
+    left alone (a large file appended to costs nothing more); a smaller one is measured."""
+    import sys
+
+    from memvault_hooks.main import main
+    from memvault_hooks.memory import alerts
+
+    _setup(project)
+    measured: list[str] = []
+    real = alerts.measure_file
+
+    def counted(path: str, kind: str) -> int | None:
+        measured.append(path)
+        return real(path, kind)
+
+    monkeypatch.setattr(alerts, "measure_file", counted)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() wraps them; put them back afterwards
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    data = json.loads((project.root / "memory.json").read_text())
+    data["grown"] = ["one more entry"] * 10
+    project.write("memory.json", json.dumps(data))
+    assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
+    assert measured == []
+    project.write("memory.json", json.dumps({"grown": data["grown"]}))   # smaller: measured, then shrunk
+    assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
+    assert len(measured) == 2
