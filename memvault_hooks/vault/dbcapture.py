@@ -18,6 +18,7 @@ from memvault_hooks.memory import sqlite_store
 from memvault_hooks.ui.pathquote import quote
 from memvault_hooks.vault.snapshot import Capture
 from memvault_hooks.vault.snapshot import Unreadable
+from memvault_hooks.vault.snapshot import reading
 
 
 def is_database(source_dir: str, rel: str) -> bool:
@@ -41,29 +42,20 @@ def capture(source_dir: str, rel: str, tmp_dir: str) -> Capture:
     """A checked copy of the database `rel` in tmp_dir; Unreadable when none can be taken
     (locked longer than the lock timeout at every attempt, or failing its check)."""
     path = os.path.join(source_dir, *rel.split("/"))
-    try:
+    with reading(rel):
         fd = safe_open.open_inside(source_dir, rel)  # a regular file inside source_dir
         try:
             st = os.fstat(fd)
         finally:
             os.close(fd)
-    except FileNotFoundError:
-        raise Unreadable(f"{quote(rel)}: disappeared while being read") from None
-    except safe_open.NotAllowed as exc:
-        raise Unreadable(f"{quote(rel)}: {exc.strerror}") from None
-    except OSError as exc:
-        raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
     sig = sources.with_wal(path, sources.signature(st))  # before the copy: a later write is seen next time
     fd, tmp_path = tempfile.mkstemp(dir=tmp_dir, prefix="capture-", suffix=".db")
     os.close(fd)
-    try:
-        sqlite_store.copy(path, tmp_path)
-    except FileNotFoundError:
-        raise Unreadable(f"{quote(rel)}: disappeared while being read") from None
-    except sqlite_store.DatabaseProblem as exc:
-        raise Unreadable(f"{quote(rel)}: a SQLite database: {_reason(exc)}") from None
-    except OSError as exc:
-        raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
+    with reading(rel):
+        try:
+            sqlite_store.copy(path, tmp_path)
+        except sqlite_store.DatabaseProblem as exc:
+            raise Unreadable(f"{quote(rel)}: a SQLite database: {_reason(exc)}") from None
     return Capture(rel, tmp_path, blobs.blob_id(tmp_path), sig, st.st_mode)
 
 

@@ -2,9 +2,11 @@
 nobody wrote to during the read and that is valid for its format."""
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from typing import Callable
 from typing import Protocol
 
@@ -49,6 +51,19 @@ class Capture:
 
 class Unreadable(Exception):
     """The file could not be captured: gone, unstable, or invalid for its format."""
+
+
+@contextlib.contextmanager
+def reading(rel: str) -> Iterator[None]:
+    """Reading `rel`: what goes wrong becomes Unreadable, naming the file and the cause."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise Unreadable(f"{quote(rel)}: disappeared while being read") from None
+    except safe_open.NotAllowed as exc:
+        raise Unreadable(f"{quote(rel)}: {exc.strerror}") from None
+    except OSError as exc:
+        raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
 
 
 def _copy_once(source_dir: str, rel: str, tmp_dir: str,
@@ -106,14 +121,8 @@ def capture(source_dir: str, rel: str, tmp_dir: str, validate: bool = True,
     kind = formats.kind_of(rel)
     reason = "it kept changing while being read"
     for delay in (*RETRY_DELAYS, None):
-        try:
+        with reading(rel):
             attempt = _copy_once(source_dir, rel, tmp_dir, progress)
-        except FileNotFoundError:
-            raise Unreadable(f"{quote(rel)}: disappeared while being read") from None
-        except safe_open.NotAllowed as exc:
-            raise Unreadable(f"{quote(rel)}: {exc.strerror}") from None
-        except OSError as exc:
-            raise Unreadable(f"{quote(rel)}: cannot be read: {exc.strerror}") from None
         if attempt is not None:
             tmp_path, blob, sig, mode = attempt
             early = store(tmp_path) if store is not None and sig[0] > STORE_EARLY_ABOVE else None
