@@ -18,6 +18,9 @@ from memvault_hooks.memory import alerts
 from memvault_hooks.ui import logs
 from memvault_hooks.vault.vault import Vault
 
+# Files up to this size are always measured; a larger one only when it got smaller in bytes.
+MEASURED_UP_TO = 2 << 20
+
 
 class LossWatch:
     """One sync's look at what the memory files lost; nothing is read until `look`."""
@@ -43,12 +46,12 @@ class LossWatch:
             self._record = alerts.Record.load(self.vault.path)
             self._head = self.vault.head()
         kind = alerts.kind_for(rel, stored)
-        if (live_copy is not None and not emptied and kind != "sqlite" and rel not in self._record.alerts
-                and os.path.getsize(live_copy) >= held.st_size):
-            # No smaller than the vault's version: not measured (two full parses of a large
-            # file). What it would miss is a rewrite that keeps its size and loses half its
-            # values; with an alert open, every version is measured (to end it). A database
-            # keeps its size when it loses rows: always measured.
+        if (live_copy is not None and not emptied and kind != "sqlite" and held.st_size > MEASURED_UP_TO
+                and rel not in self._record.alerts and os.path.getsize(live_copy) >= held.st_size):
+            # A large file no smaller than the vault's version is not measured (two full
+            # parses: 11 s for 256 MB of JSON). What that misses is a rewrite that keeps its
+            # size and loses half its values; with an alert open, every version is measured
+            # (to end it). A database keeps its size when it loses rows: always measured.
             return
         if emptied:
             after: int | None = 0

@@ -198,13 +198,15 @@ def test_an_alert_from_a_hook_lands_in_the_error_log_once(project: Project) -> N
     assert _status(project)[0] == 1
 
 
-def test_a_file_no_smaller_than_the_vaults_version_is_not_measured(project: Project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Measuring parses both versions in full: a file that did not get smaller in bytes is
-    left alone (a large file appended to costs nothing more); a smaller one is measured."""
+def test_a_large_file_no_smaller_than_the_vaults_version_is_not_measured(project: Project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Measuring parses both versions in full: above losswatch.MEASURED_UP_TO (here lowered
+    to 0 bytes) a file that did not get smaller in bytes is left alone (a large file appended
+    to costs nothing more); a smaller one is measured, and so is every small file."""
     import sys
 
     from memvault_hooks.main import main
     from memvault_hooks.memory import alerts
+    from memvault_hooks.vault import losswatch
 
     _setup(project)
     measured: list[str] = []
@@ -219,6 +221,12 @@ def test_a_file_no_smaller_than_the_vaults_version_is_not_measured(project: Proj
     monkeypatch.setattr(sys, "stderr", sys.stderr)
     data = json.loads((project.root / "memory.json").read_text())
     data["grown"] = ["one more entry"] * 10
+    project.write("memory.json", json.dumps(data))
+    assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
+    assert len(measured) == 2   # a small file: always
+    measured.clear()
+    monkeypatch.setattr(losswatch, "MEASURED_UP_TO", 0)
+    data["grown"].append("and another")
     project.write("memory.json", json.dumps(data))
     assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
     assert measured == []
