@@ -11,6 +11,7 @@ from memvault_hooks import config
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 from memvault_hooks.vault import backup
+from memvault_hooks.ui.pathquote import quote
 from memvault_hooks.vault import held
 
 HELP = "list secrets found in backed-up files; allow a false positive; redact not-yet-pushed history"
@@ -68,9 +69,10 @@ def _list(cfg: config.Config, vault: backup.Vault, as_json: bool) -> int:
     if not found:
         print("memvault: no secrets found in the backups not pushed yet")
         return 0
-    print(f"{'ID':16}  FILE  WHERE  KIND")
-    for f in found:
-        print(held.describe(f))
+    rows = [("ID", "FILE", "WHERE", "KIND"), *((f.id, quote(f.path), f.where, f.kind) for f in found)]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
     if held.holds(cfg):
         print(f"memvault: the push is held. Next: {held.NEXT}")
     elif not cfg.remote:
