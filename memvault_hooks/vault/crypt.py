@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 
 from memvault_hooks.errors import MemvaultError
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -24,7 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 from memvault_hooks.ui import logs
 from memvault_hooks.vault import crypt

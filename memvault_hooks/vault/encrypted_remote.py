@@ -52,7 +52,7 @@ import tempfile
 from memvault_hooks.vault import crypt
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault.gitenv import run_git
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
