@@ -228,3 +228,30 @@ class Joined:
     def status_b(self) -> dict[str, object]:
         proc = self.b.run("status", "--json", env=self.env_b)
         return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def sync_side_by_side(a: Project, b: Project, rounds: int, newline: str = "") -> dict[str, list[str]]:
+    """Machines a and b each write their own memory file (a: memory.json, b:
+    gpt4o_memories.json) and sync, `rounds` times, both at once; every sync must succeed.
+    The contents written, by machine."""
+    written: dict[str, list[str]] = {"a": [], "b": []}
+    codes: list[tuple[str, int, str]] = []
+
+    def loop(name: str, project: Project, rel: str) -> None:
+        for i in range(rounds):
+            content = json.dumps({"machine": name, "round": i}) + newline
+            project.write(rel, content)
+            written[name].append(content)
+            proc = project.sync()
+            codes.append((name, proc.returncode, proc.stderr))
+
+    threads = [threading.Thread(target=loop, args=("a", a, "memory.json")),
+               threading.Thread(target=loop, args=("b", b, "gpt4o_memories.json"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [c for c in codes if c[1] != 0] == [], "\n".join(c[2] for c in codes)
+    assert len(codes) == 2 * rounds
+    return written
+

@@ -16,6 +16,7 @@ from remote_support import bare_remote
 from remote_support import git_daemon  # noqa: F401 -- a fixture
 from remote_support import home_env
 from remote_support import status
+from remote_support import sync_side_by_side
 from support import DATA
 from support import MEMVAULT
 from support import Project
@@ -430,7 +431,6 @@ def test_passphrase_typed_at_a_terminal_once(tmp_path: Path) -> None:
 def test_two_machines_in_parallel_converge(tmp_path: Path) -> None:
     """Six syncs each at once: every push lands (no machine overwrites another's folder),
     and after one more round each, both vaults hold both machines' latest backups."""
-    import threading
     import time
 
     remote = bare_remote(tmp_path)
@@ -441,21 +441,7 @@ def test_two_machines_in_parallel_converge(tmp_path: Path) -> None:
     b = make_project(b_root)
     b.config(encrypted_config(b, remote))
     ok(b.run("init", env=with_phrase()))
-    codes: list[tuple[str, int, str]] = []
-
-    def loop(name: str, project: Project, rel: str) -> None:
-        for i in range(6):
-            project.write(rel, json.dumps({"machine": name, "round": i}) + "\n")
-            proc = project.sync()
-            codes.append((name, proc.returncode, proc.stderr))
-
-    threads = [threading.Thread(target=loop, args=("a", a, "memory.json")),
-               threading.Thread(target=loop, args=("b", b, "gpt4o_memories.json"))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert [c for c in codes if c[1] != 0] == [], "\n".join(c[2] for c in codes)
+    sync_side_by_side(a, b, 6, newline="\n")
     time.sleep(1.1)
     for name, project, rel, last in (("a", a, "memory.json", "next to last"), ("b", b, "gpt4o_memories.json", "last"),
                                      ("a", a, "memory.json", "last")):

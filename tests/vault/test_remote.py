@@ -10,7 +10,6 @@ import select
 import shlex
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from remote_support import set_remote
 from remote_support import status
 from remote_support import tip_content
 from remote_support import versions
+from remote_support import sync_side_by_side
 from support import MEMVAULT
 from support import Project
 from support import git
@@ -212,25 +212,7 @@ def test_two_machines_in_parallel_eight_syncs_each(tmp_path: Path) -> None:
     origin = bare_remote(tmp_path)
     a = machine(tmp_path, "a", origin)
     b = machine(tmp_path, "b", origin)
-    written: dict[str, list[str]] = {"a": [], "b": []}
-    codes: list[tuple[str, int, str]] = []
-
-    def loop(name: str, project: Project, rel: str) -> None:
-        for i in range(8):
-            content = json.dumps({"machine": name, "round": i})
-            project.write(rel, content)
-            written[name].append(content)
-            proc = project.sync()
-            codes.append((name, proc.returncode, proc.stderr))
-
-    threads = [threading.Thread(target=loop, args=("a", a, "memory.json")),
-               threading.Thread(target=loop, args=("b", b, "gpt4o_memories.json"))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert [c for c in codes if c[1] != 0] == [], "\n".join(c[2] for c in codes)
-    assert len(codes) == 16
+    written = sync_side_by_side(a, b, 8)
     assert set(written["a"]) <= set(versions(origin, "memory.json"))
     assert set(written["b"]) <= set(versions(origin, "gpt4o_memories.json"))
     # Commit times count seconds: each machine's first backup also holds the other's file
