@@ -74,7 +74,9 @@ def test_encrypted_remote_holds_no_content_name_or_subject(tmp_path: Path, serve
     init = ok(project.run("init", env=with_phrase()))
     assert "set up the encrypted remote" in init.stdout
     ok(project.sync(env=no_phrase()))  # pushes need no passphrase once the key is here
-    project.write("gpt4o_memories.json", json.dumps({"second": SECRET + " twice"}) + "\n")
+    grown = json.loads((project.root / "gpt4o_memories.json").read_text())
+    grown["second"] = SECRET + " twice"   # (not a shrunken file: no memory-loss alert)
+    project.write("gpt4o_memories.json", json.dumps(grown) + "\n")
     ok(project.sync(env=no_phrase()))
     report = status(project)
     assert report["push_pending"] == 0 and report["ok"] is True, report

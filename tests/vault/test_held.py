@@ -19,7 +19,7 @@ from support import Project
 
 
 def _cfg(**kw: object) -> config.Config:
-    return types.SimpleNamespace(**kw)  # type: ignore[return-value]
+    return types.SimpleNamespace(**{"encrypt": False, **kw})  # type: ignore[return-value]
 
 
 def test_only_a_plain_remote_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
