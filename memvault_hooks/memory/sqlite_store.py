@@ -32,14 +32,17 @@ opens a restored database, as such programs do on every start.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import pathlib
-import sqlite3
 import stat as stat_mod
 import time
+from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from memvault_hooks.atomic import sync_folder
+
+if TYPE_CHECKING:
+    import sqlite3
 
 HEADER = b"SQLite format 3\x00"
 SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -137,6 +140,7 @@ def _open_source(path: str, timeout: float) -> tuple[sqlite3.Connection, bool]:
     A WAL database that nobody has open (no `-wal`, no `-shm`) is read as immutable: a
     read-only connection would otherwise create both files beside it and leave them
     there. Such a read is checked for stability by its caller."""
+    import sqlite3  # not at the top: a sync that meets no database never loads it
     immutable = _wal_mode(path) and not any(os.path.exists(path + s) for s in ("-wal", "-shm"))
     params = {"mode": "ro", "immutable": "1"} if immutable else {"mode": "ro"}
     return sqlite3.connect(uri(path, **params), uri=True, timeout=timeout), immutable
@@ -144,6 +148,7 @@ def _open_source(path: str, timeout: float) -> tuple[sqlite3.Connection, bool]:
 
 def _copy_once(path: str, dest: str, timeout: float) -> str | None:
     """One attempt: None when `dest` holds a checked copy, else what went wrong."""
+    import sqlite3  # not at the top: a sync that meets no database never loads it
     before = _signature(path)
     if before is None:
         raise FileNotFoundError(path)
@@ -209,8 +214,7 @@ def _remove(path: str) -> None:
 
 # ---- who writes it, and replacing it ---------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Writer:
+class Writer(NamedTuple):
     pid: int | None           # None: a lock is held, by a process we cannot see
     name: str
 
@@ -253,6 +257,7 @@ def _proc_writers(path: str) -> list[Writer]:
 def _lock_probe(path: str) -> bool:
     """Whether some connection holds the database's write lock right now: `BEGIN
     IMMEDIATE` with no wait, rolled back at once (nothing is written)."""
+    import sqlite3  # not at the top: a sync that meets no database never loads it
     try:
         conn = sqlite3.connect(uri(path, mode="rw"), uri=True, timeout=0, isolation_level=None)
     except sqlite3.DatabaseError:

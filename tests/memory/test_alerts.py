@@ -173,3 +173,26 @@ def test_one_huge_string_or_number_is_measured_in_bounded_memory(tmp_path: Path)
     finally:
         tracemalloc.stop()
     assert peak < 8 << 20, f"measuring a file holding a 24 MB string took {peak >> 10} KB"
+
+
+def test_a_small_document_is_counted_as_the_stream_counts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below one chunk json's parser counts the leaves (no ijson to import); the streaming
+    count says the same on random documents, and both refuse what is not JSON."""
+    import io
+    import random
+
+    rng = random.Random(1)
+
+    def document(depth: int = 0) -> object:
+        roll = rng.random()
+        if depth < 4 and roll < 0.3:
+            return [document(depth + 1) for _ in range(rng.randint(0, 4))]
+        if depth < 4 and roll < 0.6:
+            return {f"k{i}": document(depth + 1) for i in range(rng.randint(0, 4))}
+        return rng.choice([1, "s", None, True, 2.5, -3])
+
+    docs = [json.dumps(document()).encode() for _ in range(500)] + [b'{"a": }', b"[1, 2", b"\xff"]
+    small = [alerts._count_leaves(io.BytesIO(doc)) for doc in docs]
+    monkeypatch.setattr(alerts, "CHUNK", 1)   # every document takes the streaming path
+    assert [alerts._count_leaves(io.BytesIO(doc)) for doc in docs] == small
+    assert small[-3:] == [None, None, None]
