@@ -27,15 +27,8 @@ def changed_paths(cfg: config.Config, record: state.Record) -> list[str]:
     tip = vault.blobs() if vault.exists() else {}
     changed = []
     for rel, sig in places.discover(cfg).items():
-        entry = record["files"].get(rel)
-        if state.entry_matches(entry, sig):
-            live = entry["blob"]
-        else:
-            try:
-                live = places.live_blob_id(cfg, rel)
-            except OSError:
-                continue
-        if tip.get(rel) != live:
+        live = places.current_blob(cfg, record, rel, sig)
+        if live is not None and tip.get(rel) != live:
             changed.append(rel)
     return changed
 

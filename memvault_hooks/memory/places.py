@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from memvault_hooks.vault.snapshot import Capture
     from memvault_hooks.vault.snapshot import Stored
+    from memvault_hooks.vault.state import Record
 
     Root = tuple[str, str, tuple[str, ...]]
 
@@ -112,6 +113,20 @@ def live_blob_id(cfg: Config, stored: str) -> str:
 
     folder, rel, _ = locate(cfg, stored)
     return dbcapture.live_blob_id(folder, rel)
+
+
+def current_blob(cfg: Config, record: Record, stored: str, sig: Signature) -> str | None:
+    """The blob id of the live file now: the state record's when the file's stat still
+    matches it (nothing read), else read; None when it cannot be read."""
+    from memvault_hooks.vault import state
+
+    entry = record["files"].get(stored)
+    if state.entry_matches(entry, sig):
+        return entry["blob"]
+    try:
+        return live_blob_id(cfg, stored)
+    except OSError:
+        return None
 
 
 def capture(cfg: Config, stored: str, tmp_dir: str, validate: bool = True,

@@ -58,7 +58,6 @@ def live_files_behind(cfg: Config, vault: Vault,
     sync flagged, while unchanged since, and those this machine never backed up whose
     content is an older version the vault holds."""
     from memvault_hooks.memory import places
-    from memvault_hooks.vault import state
 
     if not vault.exists() or vault.head() is None:
         return []
@@ -66,16 +65,9 @@ def live_files_behind(cfg: Config, vault: Vault,
         tip = vault.blobs()
     found = []
     for rel, sig in places.discover(cfg).items():
-        entry = record["files"].get(rel)
-        if not never_backed_up(entry):
+        if not never_backed_up(record["files"].get(rel)):
             continue
-        if state.entry_matches(entry, sig):
-            live = entry["blob"]
-        else:
-            try:
-                live = places.live_blob_id(cfg, rel)
-            except OSError:
-                continue
-        if is_behind(vault, rel, live, tip.get(rel)):
+        live = places.current_blob(cfg, record, rel, sig)
+        if live is not None and is_behind(vault, rel, live, tip.get(rel)):
             found.append(rel)
     return found
