@@ -153,11 +153,20 @@ def sync_one_of_eight(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     w.run([w.PYTHON, script, seed_src, repo, *SEED_NAMES], repo, env)
     return Case("sync-1of8", "`memvault sync`, 1 of 8 x 100 KB files changed vs seed-style script "
                 "(copy all, `git add .`, `git commit`)",
-                Command([*w.MEMVAULT, "sync", "--quiet"], project, env,
-                        before=lambda i: w.bump(os.path.join(project, "memory.json"), i + 1)),
+                _sync_after_bump(project, env),
                 Command([w.PYTHON, script, seed_src, repo, *SEED_NAMES], repo, env,
-                        before=lambda i: w.bump(os.path.join(seed_src, "memory.json"), i + 1)),
+                        before=_bump_memory(seed_src)),
                 goal=2.0)
+
+
+def _bump_memory(folder: str) -> Callable[[int], None]:
+    """Before run i: a small edit of `folder`'s memory.json (workloads.bump)."""
+    return lambda i: w.bump(os.path.join(folder, "memory.json"), i + 1)
+
+
+def _sync_after_bump(project: str, env: dict[str, str]) -> Command:
+    """`memvault sync --quiet` in `project`, its memory.json edited before each run."""
+    return Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=_bump_memory(project))
 
 
 def secret_scan(root: str, env: dict[str, str], sizes: Sizes) -> Case:
@@ -167,10 +176,8 @@ def secret_scan(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     base, _ = _primed(os.path.join(root, "base"), off)
     return Case("secret-scan", "`memvault sync`, 1 of 8 x 100 KB files changed, secret scanning on vs off "
                 "(MEMVAULT_BENCH_NO_SECRET_SCAN=1, a switch for this baseline only)",
-                Command([*w.MEMVAULT, "sync", "--quiet"], ours, env,
-                        before=lambda i: w.bump(os.path.join(ours, "memory.json"), i + 1)),
-                Command([*w.MEMVAULT, "sync", "--quiet"], base, off,
-                        before=lambda i: w.bump(os.path.join(base, "memory.json"), i + 1)),
+                _sync_after_bump(ours, env),
+                _sync_after_bump(base, off),
                 goal=1.3)
 
 
@@ -182,7 +189,7 @@ def _commit_case(root: str, env: dict[str, str], changed: bool) -> Case:
     argv = ["git", "commit", "-q", "--allow-empty", "-m", "work"]
 
     def edit(project: str) -> Callable[[int], None] | None:
-        return (lambda i: w.bump(os.path.join(project, "memory.json"), i + 1)) if changed else None
+        return _bump_memory(project) if changed else None
 
     what = "memory changed" if changed else "memory unchanged"
     return Case(f"commit-hook-{'changed' if changed else 'unchanged'}",
@@ -322,7 +329,7 @@ def big_file(root: str, env: dict[str, str], sizes: Sizes) -> Case:
                 "`git commit` of it",
                 Command([*w.MEMVAULT, "sync", "--quiet"], project, env, before=lambda i: w.bump(big, i + 1)),
                 Command(["sh", "-c", "git add memory.json && git commit -q -m backup"], repo, env,
-                        before=lambda i: w.bump(os.path.join(repo, "memory.json"), i + 1)),
+                        before=_bump_memory(repo)),
                 goal=2.0, runs=sizes.big_runs, peak_rss=True,
                 notes=["goal also: peak RSS of the whole sync, git children included, <= 128 MB",
                        "the baseline runs git with its defaults (core.bigFileThreshold=512m)"])
@@ -380,10 +387,8 @@ def push_encrypted(root: str, env: dict[str, str], sizes: Sizes) -> Case:
     plain = _pushing(os.path.join(root, "plain"), env, False)
     return Case("push-encrypted", "`memvault sync` of 1 changed file (of 8 x 100 KB) pushed to an encrypted "
                 "local remote vs the same sync pushed to a plain local remote",
-                Command([*w.MEMVAULT, "sync", "--quiet"], ours, env,
-                        before=lambda i: w.bump(os.path.join(ours, "memory.json"), i + 1)),
-                Command([*w.MEMVAULT, "sync", "--quiet"], plain, env,
-                        before=lambda i: w.bump(os.path.join(plain, "memory.json"), i + 1)),
+                _sync_after_bump(ours, env),
+                _sync_after_bump(plain, env),
                 goal=2.0,
                 notes=["each run commits one backup and pushes it: an age-encrypted incremental git bundle "
                        "added to the remote vs `git push` of the branch"])
