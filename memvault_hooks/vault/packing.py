@@ -1,11 +1,11 @@
 """Keeping the vault packed, so its size grows with the deltas and not the snapshots.
 
 Every sync adds loose objects: a compressed copy of each changed file plus a commit and
-its trees (a 4 KB block each on disk). Git's own `gc --auto` waits for thousands of
+its trees (each takes at least a 4 KB block on disk). Git's own `gc --auto` waits for thousands of
 them — for a 1 MB memory file backed up 300 times that is ~80 MB on disk where a
 packed history needs well under 1 MB. So each commit adds what it wrote to a running
-count kept in the state record: the disk bytes of its new file copies, and its number of
-objects. Past LOOSE_BUDGET bytes of copies, or LOOSE_OBJECTS objects (commits and trees
+count kept in the state record: the bytes of its new file copies (compressed), and its
+number of objects. Past LOOSE_BUDGET bytes of copies, or LOOSE_OBJECTS objects (commits and trees
 of many small files), the vault is repacked (`git repack -a -d`: one pack, new versions
 stored as deltas of the old, existing deltas reused, so its cost is about the size of the
 pack). A 1 MB file with small edits is repacked after each sync, ~80 ms (the sync runs
@@ -34,9 +34,10 @@ LOOSE_OBJECTS = 500
 
 
 def _loose_size(git_dir: str, blob: str) -> int:
-    """Disk bytes of a loose object; 0 when git streamed it into a pack (large files)."""
+    """Bytes of a loose object (compressed); 0 when git streamed it into a pack (large files).
+    Not its disk blocks: ten 300-byte files would count 40 KB and repack every third sync."""
     try:
-        return os.stat(os.path.join(git_dir, "objects", blob[:2], blob[2:])).st_blocks * 512
+        return os.stat(os.path.join(git_dir, "objects", blob[:2], blob[2:])).st_size
     except OSError:
         return 0
 

@@ -55,3 +55,22 @@ def test_accounting_repacks_only_past_the_budget(tmp_path: Path) -> None:
     record["unpacked"] = [packing.LOOSE_BUDGET, 10]
     assert packing.after_commit(str(tmp_path), record, [], ["x.json"]) is True
     assert record["unpacked"] == [0, 0]
+
+
+def test_small_copies_count_their_bytes_not_their_disk_blocks(tmp_path: Path) -> None:
+    """Ten 300-byte files a sync (each a 4 KB block on disk) fill the budget by the number of
+    objects (about every 20 syncs), not by blocks (every third sync)."""
+    git(tmp_path, "init", "-q")
+    blobs = []
+    for i in range(10):
+        small = tmp_path / f"f{i}.json"
+        small.write_text(json.dumps({"id": i, "text": "memory " * 40}))
+        blobs.append(git(tmp_path, "hash-object", "-w", str(small)).strip())
+    record: dict[str, object] = {}
+    paths = [f"rAgentShared/mem/d{i}/f{i}.json" for i in range(10)]
+    syncs = 0
+    while not packing.after_commit(str(tmp_path), record, blobs, paths):
+        syncs += 1
+    assert syncs >= packing.LOOSE_OBJECTS // (len(blobs) + 14) - 1  # + commit, root, rAgentShared, mem, ten folders
+    loose = sum((tmp_path / ".git" / "objects" / b[:2] / b[2:]).stat().st_size for b in blobs)
+    assert loose < 10 * 4096
