@@ -120,6 +120,7 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     present.update(changed)
     expansion.paths = dict.fromkeys(present)
     expansion.located = located
+    expansion.walled = walled
     return present, expansion, not changed
 
 
@@ -154,7 +155,9 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
         # Files with a SQLite write-ahead log beside them: their signature covers it (a log
         # that appears or goes changes their folder, which voids the cache).
         located = expansion.located
-        walled = {rel for rel in present if os.path.lexists(f"{located.get(rel) or f'{source_dir}/{rel}'}-wal")}
+        walled = expansion.walled
+        if walled is None:
+            walled = {rel for rel in present if os.path.lexists(f"{located.get(rel) or f'{source_dir}/{rel}'}-wal")}
         data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote, roots), folders, files,
                               located, walled))
         write_atomic(path_in(vault_path), data)
