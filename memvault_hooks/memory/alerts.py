@@ -50,6 +50,8 @@ TRAILER = "Memvault-Alert"
 KINDS = ("vanished", "emptied", "shrunk")
 UNITS = {"json": "values", "jsonl": "lines", "sqlite": "rows", "text": "bytes"}
 CHUNK = 1 << 16
+WHOLE = 1 << 20  # a JSON document up to this size is parsed whole, by json's C parser
+BOM = b"\xef\xbb\xbf"
 _LEAF_EVENTS = frozenset(("string", "number", "boolean", "null"))
 
 
@@ -126,27 +128,29 @@ def _count_lines(f: BinaryIO) -> int:
 
 def _count_leaves(f: BinaryIO) -> int | None:
     """Leaf values (strings, numbers, booleans, nulls) of a JSON document; 0 for an empty
-    file; None for one that is not valid JSON."""
-    head = f.read(CHUNK)
-    if not head.strip() or head.strip() == b"\xef\xbb\xbf":
+    file; None for one that is not valid JSON. `f` is seekable (a file, a BytesIO)."""
+    head = f.read(WHOLE)
+    if not head.strip() or head.strip() == BOM:
         if not f.read(1):
             return 0
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    if len(head) < CHUNK:  # the whole document, and small: json's C parser (no ijson to import)
+    start = len(BOM) if head.startswith(BOM) else 0
+    if len(head) < WHOLE:  # the whole document, and small: json's C parser (no ijson to import)
         from memvault_hooks.memory import formats
 
+        head = head[start:]
         if not formats.too_deep(head):
             try:
                 return _leaves(json.loads(head.decode("utf-8"), parse_int=len))
             except (ValueError, RecursionError):
                 return None
+    del head
+    f.seek(start)
     from memvault_hooks.memory.bounded_json import BoundedJson
     from memvault_hooks.memory.formats import _ijson
 
     # basic_parse's memory grows with depth only linearly (no prefixes are built), and
     # BoundedJson keeps every token the parser holds short: one huge string is no huge memory.
-    stream = BoundedJson(_Prefixed(head, f), CHUNK)  # type: ignore[arg-type]
+    stream = BoundedJson(f, CHUNK)
     ijson = _ijson()
     count = 0
     try:
@@ -171,29 +175,6 @@ def _leaves(doc: Any) -> int:
         else:
             count += 1
     return count
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream that gives `head` first, then the rest of `f`."""
-
-    def __init__(self, head: bytes, f: BinaryIO) -> None:
-        self._head = head
-        self._f = f
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            out, self._head = (self._head, b"") if size < 0 or size >= len(self._head) else \
-                (self._head[:size], self._head[size:])
-            return out
-        return self._f.read(size)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
 
 
 def unit(kind: str) -> str:

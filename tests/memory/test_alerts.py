@@ -193,6 +193,7 @@ def test_a_small_document_is_counted_as_the_stream_counts_it(monkeypatch: pytest
 
     docs = [json.dumps(document()).encode() for _ in range(500)] + [b'{"a": }', b"[1, 2", b"\xff"]
     small = [alerts._count_leaves(io.BytesIO(doc)) for doc in docs]
-    monkeypatch.setattr(alerts, "CHUNK", 1)   # every document takes the streaming path
+    monkeypatch.setattr(alerts, "WHOLE", 1)   # every document takes the streaming path,
+    monkeypatch.setattr(alerts, "CHUNK", 1)   # one byte at a time
     assert [alerts._count_leaves(io.BytesIO(doc)) for doc in docs] == small
     assert small[-3:] == [None, None, None]
