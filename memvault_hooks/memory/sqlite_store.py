@@ -33,11 +33,9 @@ opens a restored database, as such programs do on every start.
 from __future__ import annotations
 
 import os
-import pathlib
 import stat as stat_mod
 import time
 from typing import TYPE_CHECKING
-from typing import NamedTuple
 
 from memvault_hooks.atomic import sync_folder
 
@@ -93,6 +91,8 @@ def is_database(rel: str, path: str | None = None) -> bool:
 
 def uri(path: str, **params: str) -> str:
     """A `file:` URI for sqlite3.connect(..., uri=True), e.g. uri(path, mode="ro")."""
+    import pathlib  # (not at the top: a sync of JSON files only asks is_database)
+
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{pathlib.Path(os.path.abspath(path)).as_uri()}?{query}"
 
@@ -214,9 +214,13 @@ def _remove(path: str) -> None:
 
 # ---- who writes it, and replacing it ---------------------------------------------------
 
-class Writer(NamedTuple):
-    pid: int | None           # None: a lock is held, by a process we cannot see
-    name: str
+class Writer:
+    """A process that holds a database open for writing (a plain class: a NamedTuple costs
+    a sync ~1 ms at start)."""
+
+    def __init__(self, pid: int | None, name: str) -> None:
+        self.pid = pid            # None: a lock is held, by a process we cannot see
+        self.name = name
 
     def __str__(self) -> str:
         return f"{self.name} (pid {self.pid})" if self.pid is not None else self.name
