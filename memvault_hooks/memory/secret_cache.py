@@ -2,7 +2,8 @@
 
 Contract: `scan_blobs(pairs of (blob id, path), read, cache_file)` gives the findings of
 those file versions, reading (`read(blob_id)`) and scanning only blobs the cache does not
-know. The cache is one small JSON file, 0600, in the vault's git dir; it keeps, by blob id,
+know. The cache is one marshal file, 0600, in the vault's git dir (machine-local, like the
+state record: git never transfers it); it keeps, by blob id,
 kind + where + a sha256 of each value (never the value), and the detect-secrets plugin
 patterns, so a sync imports detect-secrets only on its first scan after an install or
 upgrade. A file from another scanner version or rule set, or one that does not parse, is an
@@ -10,11 +11,12 @@ empty cache. "unscanned" results are never cached (retried next time).
 
 Wiring (for the integrator): backup, after it wrote a commit, calls `scan_blobs` on the
 blobs that commit changed (blob ids it knows from the tree) with
-`<vault>/.git/memvault-secrets-cache.json`; the findings not in the allow list (kept in the
+`<vault>/.git/memvault-secrets-cache`; the findings not in the allow list (kept in the
 vault) hold the push when the remote is plain (`vault.encrypt` false).
 """
 from __future__ import annotations
 
+import marshal
 import os
 from typing import TYPE_CHECKING
 
@@ -47,51 +49,49 @@ def scanner_version() -> str:
 
 
 class ScanCache:
-    """Scan results by blob id, and the plugin patterns, kept in one small JSON file (0600).
-    A file from another scanner version, or one that does not parse, is an empty cache."""
+    """Scan results by blob id, and the plugin patterns, kept in one marshal file (0600): it
+    loads in a millisecond or two with thousands of blobs (as JSON, 7 ms at 5,000, on every
+    sync). A file from another scanner version, or one that does not load, is an empty
+    cache; an entry of the wrong shape is no entry (scanned again)."""
 
     def __init__(self, file: str) -> None:
-        import json
-
         self.file = file
         self.version = scanner_version()
-        self.blobs: dict[str, list[list[str]]] = {}
+        self.blobs: dict[str, list[tuple[str, str, str]]] = {}
         self.patterns: list[tuple[str, str, int]] | None = None
         self.dirty = False
         try:
-            with open(file, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, ValueError):
+            with open(file, "rb") as f:
+                doc = marshal.loads(f.read())
+        except (OSError, ValueError, EOFError, TypeError):
             return
         if not isinstance(doc, dict) or doc.get("version") != self.version:
             return
         if isinstance(doc.get("blobs"), dict):
-            self.blobs = {
-                k: v for k, v in doc["blobs"].items()
-                if isinstance(v, list) and all(isinstance(r, list) and len(r) == 3 for r in v)
-            }
+            self.blobs = doc["blobs"]
         patterns = doc.get("patterns")
         if isinstance(patterns, list) and all(
-                isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)
+                isinstance(p, tuple) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)
                 and isinstance(p[2], int) for p in patterns):
-            self.patterns = [(p[0], p[1], p[2]) for p in patterns]
+            self.patterns = patterns
 
     def get(self, blob_id: str, path: str) -> list[Finding] | None:
         raw = self.blobs.get(blob_id)
-        return None if raw is None else findings_from_raw(raw, path)
+        if not isinstance(raw, list) or not all(
+                isinstance(r, tuple) and len(r) == 3 and all(isinstance(x, str) for x in r) for r in raw):
+            return None
+        return findings_from_raw(raw, path)
 
     def put(self, blob_id: str, raw: list[tuple[str, str, str]]) -> None:
-        self.blobs[blob_id] = [list(r) for r in raw]
+        self.blobs[blob_id] = [tuple(r) for r in raw]  # type: ignore[misc]
         self.dirty = True
 
     def save(self) -> None:
         if not self.dirty:
             return
-        import json
-
         doc = {"version": self.version, "blobs": self.blobs, "patterns": self.patterns}
         # A cache: a temp file and a rename suffice (losing it costs one scan, not data).
-        write_atomic(self.file, json.dumps(doc, sort_keys=True).encode())
+        write_atomic(self.file, marshal.dumps(doc))
         self.dirty = False
 
 

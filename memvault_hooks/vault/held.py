@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from memvault_hooks.vault.vault import Vault
 
 ALLOW_DIR = "memvault-allowed-secrets"
-CACHE_NAME = "memvault-secrets-cache.json"
+CACHE_NAME = "memvault-secrets-cache"
 OFF_VARIABLE = "MEMVAULT_BENCH_NO_SECRET_SCAN"
 NEXT = ("remove the value from the memory file, then run `memvault secrets purge`; "
         "for a false positive run `memvault secrets allow ID`; `memvault secrets` lists them")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import logging
 import subprocess
 import sys
@@ -118,9 +119,9 @@ def test_a_file_too_large_to_scan_is_held_never_clean(tmp_path: Path) -> None:
         return data
 
     sizes = {"big": len(data), "small": 5}
-    by_size = scan_blobs([("big", "memory.json")], read, str(tmp_path / "cache.json"), size=sizes.__getitem__)
+    by_size = scan_blobs([("big", "memory.json")], read, str(tmp_path / "cache"), size=sizes.__getitem__)
     assert kinds(by_size) == {"unscanned"} and reads == []   # never read
-    assert kinds(scan_blobs([("big", "memory.json")], read, str(tmp_path / "cache.json"))) == {"unscanned"}
+    assert kinds(scan_blobs([("big", "memory.json")], read, str(tmp_path / "cache"))) == {"unscanned"}
 
 
 def test_ids_are_stable_and_depend_on_kind_value_and_path() -> None:
@@ -139,10 +140,10 @@ def test_no_value_in_any_output(caplog: pytest.LogCaptureFixture, tmp_path: Path
     data = json.dumps(doc).encode()
     found = scan_blob(data, "memory.json")
     assert len(found) == len(values)
-    cache = tmp_path / "cache.json"
+    cache = tmp_path / "cache"
     found = scan_blobs([("b1", "memory.json")], lambda _: data, str(cache))
     shown = " ".join([repr(found), str(found), *map(str, found), json.dumps([f.to_json() for f in found]),
-                      caplog.text, cache.read_text()])
+                      caplog.text, cache.read_bytes().decode("latin-1")])
     for value in values:
         assert value not in shown
 
@@ -155,10 +156,10 @@ def test_a_scanner_crash_is_unscanned_never_clean(monkeypatch: pytest.MonkeyPatc
     (found,) = scan_blob(json.dumps({"a": AWS}).encode(), "memory.json")
     assert (found.kind, found.where, found.path) == ("unscanned", "whole file", "memory.json")
     assert AWS not in repr(found)
-    cache = tmp_path / "cache.json"
+    cache = tmp_path / "cache"
     data = json.dumps({"a": AWS}).encode()
     assert kinds(scan_blobs([("b1", "memory.json")], lambda _: data, str(cache))) == {"unscanned"}
-    assert not cache.exists() or "b1" not in json.loads(cache.read_text())["blobs"]  # retried next time
+    assert not cache.exists() or "b1" not in marshal.loads(cache.read_bytes())["blobs"]  # retried next time
     with pytest.raises(secret_scan.ScanError) as exc:
         secret_scan.scan_raw(data, "memory.json")
     assert AWS not in str(exc.value)
