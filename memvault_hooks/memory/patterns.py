@@ -30,9 +30,6 @@ class Expansion:
         # Files of sources outside source_dir (places.py): stored path ('@name/rel') -> absolute
         # path; their folders are keyed by absolute path in `folders`.
         self.located: dict[str, str] = {}
-        # The files with a SQLite write-ahead log beside them, when known (the stat cache's
-        # expansion knows them: a log that appears or goes changes a folder it checked).
-        self.walled: set[str] | None = None
 
 
 def _join(prefix: str, name: str) -> str:

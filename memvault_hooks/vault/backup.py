@@ -121,8 +121,14 @@ class _Run:
             return keep_local is True or (not isinstance(keep_local, bool) and rel in keep_local)
 
         captures: list[snapshot.Capture] = []
-        todo = [(rel, sig) for rel, sig in present.items()
-                if not state.entry_matches(files.get(rel), sig) or (files[rel].get(behind.FLAG) and kept(rel))]
+        cached = self.expansion if isinstance(self.expansion, statcache.Cached) else None
+        changed = cached.changed if cached is not None and cached.vouches(vault.path) else None
+        # The stat cache vouched for every file it did not find changed: its entry matches.
+        looked_at: Collection[str] = changed if changed is not None and keep_local is False else present
+        todo = [(rel, sig) for rel, sig in present.items() if rel in looked_at and (
+                not state.entry_matches(files.get(rel), sig) or (files[rel].get(behind.FLAG) and kept(rel)))]
+        if changed is not None:
+            changed.update(rel for rel, _ in todo)  # their entries are written again
         if progress is not None:
             progress.start(len(todo), sum(sig[0] for _, sig in todo))
         for rel, sig in todo:

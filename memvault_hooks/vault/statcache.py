@@ -16,13 +16,14 @@ from stat import S_ISREG
 TYPE_CHECKING = False  # typing itself costs ~3 ms at start: only type checkers read what it guards
 
 from memvault_hooks.memory import sources
+from memvault_hooks.memory.patterns import Expansion
 from memvault_hooks.vault import state
 from memvault_hooks.atomic import write_atomic
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any
 
-    from memvault_hooks.memory.patterns import Expansion
     from memvault_hooks.memory.sources import Signature
 
 NAME = ".memvault-stat"
@@ -50,6 +51,31 @@ def _header(source_dir: str, patterns: tuple[str, ...] | list[str], record_sig: 
             tuple(roots))
 
 
+class Cached(Expansion):
+    """An expansion the stat cache answered (its folders unchanged), with what it knew:
+    each file's cached stat (rel, size, mtime_ns, inode; an impossible one where the record
+    did not vouch for it), the files with a SQLite `-wal` beside them, and `changed`, the
+    files whose stat differs now. A sync adds to `changed` every file it reads again; the
+    cache it leaves keeps the other files' entries as they were (5,000 comparisons fewer).
+    `changed` is None when that no longer holds (`vouches`)."""
+
+    def __init__(self, files: list[tuple[str, int, int, int]], walled: set[str],
+                 record_sig: tuple[int, ...] | None) -> None:
+        super().__init__()
+        self.files = files
+        self.walled = walled
+        self.record_sig = record_sig   # the state record the cache vouched against
+        self.changed: set[str] | None = set()
+
+    def vouches(self, vault_path: str) -> bool:
+        """Whether the record now is the one the cache vouched against (a sync that takes
+        a scan made before it held the lock asks); when not, `changed` becomes None."""
+        sig = record_sig(vault_path)
+        if self.changed is not None and (tuple(sig) if sig else None) != self.record_sig:
+            self.changed = None
+        return self.changed is not None
+
+
 def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str],
           stop_at_change: bool = False, subdir: str | None = None,
           remote: str = "", roots: tuple[Any, ...] = ()) -> tuple[dict[str, Signature], Expansion, bool] | None:
@@ -60,8 +86,6 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     question: did anything change?) the first changed file ends the check, and the present
     map and the expansion's paths are left empty.
     """
-    from memvault_hooks.memory.patterns import Expansion
-
     started_ns = time.time_ns()
     try:
         with open(path_in(vault_path), "rb") as f:
@@ -74,7 +98,7 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     if (not isinstance(header, tuple) or len(header) != len(expected) or header[:4] != expected[:4]
             or header[5:] != expected[5:] or (subdir is not None and header[4] != expected[4])):
         return None
-    expansion = Expansion()
+    expansion = Cached(files, walled, expected[3])
     expansion.started_ns = started_ns
     changed: dict[str, Signature] = {}
     try:
@@ -120,7 +144,7 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
     present.update(changed)
     expansion.paths = dict.fromkeys(present)
     expansion.located = located
-    expansion.walled = walled
+    expansion.changed = set(changed)
     return present, expansion, not changed
 
 
@@ -147,17 +171,23 @@ def save(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str]
             return False
         folders = [(rel, *(sig or (None, None))) for rel, sig in expansion.folders.items()]
         entries = record["files"]
+        cached = expansion if isinstance(expansion, Cached) else None
         # A file the record does not vouch for (read in git's racy window, or not read
         # at all) is kept with an impossible stat: it counts as changed until a sync
         # reads it again, exactly as the record's own comparison would say.
-        files = [(rel, *(sig if state.entry_matches(entries.get(rel), sig) else UNKNOWN))
-                 for rel, sig in present.items()]
+        if cached is not None and cached.changed is not None:  # only files read again are compared again
+            again: Collection[str] = cached.changed
+            files = [entry for entry in cached.files if entry[0] not in again]
+        else:
+            again = present.keys()
+            files = []
+        files += [(rel, *(present[rel] if state.entry_matches(entries.get(rel), present[rel]) else UNKNOWN))
+                  for rel in again]
         # Files with a SQLite write-ahead log beside them: their signature covers it (a log
         # that appears or goes changes their folder, which voids the cache).
         located = expansion.located
-        walled = expansion.walled
-        if walled is None:
-            walled = {rel for rel in present if os.path.lexists(f"{located.get(rel) or f'{source_dir}/{rel}'}-wal")}
+        walled = cached.walled if cached is not None else {
+            rel for rel in present if os.path.lexists(f"{located.get(rel) or f'{source_dir}/{rel}'}-wal")}
         data = marshal.dumps((_header(source_dir, patterns, sig_of_record, subdir, remote, roots), folders, files,
                               located, walled))
         write_atomic(path_in(vault_path), data)

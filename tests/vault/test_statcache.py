@@ -141,3 +141,60 @@ def test_a_symlink_loop_ends_the_walk_and_disables_the_cache(tmp_path: Path) -> 
     expansion = patterns.expand(str(tmp_path), ("m/**/*.json",))
     assert "m/a/x.json" in expansion.paths and len(expansion.paths) < 5
     assert expansion.followed_link  # no stat cache is written for such a tree
+
+
+def _edit(project: Project, rel: str, text: str) -> None:
+    path = project.root / rel
+    path.write_text(path.read_text().replace("remember", text))
+    age(path, 30)  # out of git's racy window: the cache may vouch for the new stat
+
+
+def test_a_sync_after_a_cache_hit_compares_only_the_changed_files(many: Project,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stat cache vouched for the files it found unchanged: neither the sync nor the
+    cache it leaves compares their record entries again, and that cache vouches for all."""
+    from memvault_hooks.main import main
+    from memvault_hooks.vault import state
+
+    assert many.sync().returncode == 0  # leaves the cache
+    changed = ["mem/d00/f0007.json", "mem/d12/f1234.json", "mem/d19/f1999.json"]
+    for rel in changed:
+        _edit(many, rel, "EDITED")
+    compared: list[str] = []
+    real = state.entry_matches
+
+    def counted(entry: state.Entry | None, sig: tuple[int, int, int]) -> bool:
+        compared.append("x")
+        return real(entry, sig)
+
+    monkeypatch.setattr(state, "entry_matches", counted)
+    assert main(["-C", str(many.root), "sync", "--quiet"]) == 0
+    assert 0 < len(compared) <= 3 * len(changed)   # not 2 x 2,000
+    assert sorted(line.split(": ", 1)[1] for line in many.log()[0].splitlines()
+                  if line.startswith("modified: ")) == changed
+    assert _matches(str(many.vault), str(many.root), ["mem/**/*.json"])  # the new stats included
+    hit = statcache.check(str(many.vault), str(many.root), ["mem/**/*.json"])
+    assert hit is not None and len(hit[0]) == COUNT
+
+
+def test_a_scan_older_than_the_record_is_compared_in_full(many: Project) -> None:
+    """A scan handed to a sync was made before it held the lock: if the record was written
+    meanwhile, the cache no longer vouches for it and every file is compared."""
+    from memvault_hooks import config
+    from memvault_hooks import fastpath
+    from memvault_hooks.vault import backup
+    from memvault_hooks.vault import state
+
+    assert many.sync().returncode == 0  # leaves the cache
+    _edit(many, "mem/d05/f0500.json", "EDITED")
+    cfg = config.from_args(str(many.root), None)
+    scans: list[object] = []
+    assert fastpath.nothing_changed(cfg, scans) is False and len(scans) == 1  # type: ignore[arg-type]
+    record = state.load(str(many.vault))
+    lost = "mem/d10/f1000.json"
+    del record["files"][lost]   # another run's record, written after the scan
+    state.save(str(many.vault), record)
+    result = backup.run_locked(cfg, "manual", scan=scans[0])  # type: ignore[arg-type]
+    assert result.errors == [] and result.commit is not None
+    assert lost in state.load(str(many.vault))["files"]  # compared, read again (no commit: unchanged)
+    assert [path for path, _ in result.changes] == ["mem/d05/f0500.json"]
