@@ -120,9 +120,9 @@ def check(vault_path: str, source_dir: str, patterns: tuple[str, ...] | list[str
             where = located.get
             for rel, size, mtime, ino in files:
                 # A source's file by its absolute path (which makes fstatat ignore dir_fd).
-                path = where(rel, rel)
-                st = lstat(path, dir_fd=fd)
-                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino or rel in walled:
+                st = lstat(where(rel, rel) if located else rel, dir_fd=fd)
+                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino or (walled and rel in walled):
+                    path = where(rel, rel)
                     now = (st.st_size, st.st_mtime_ns, st.st_ino)
                     if rel in walled:  # a database with a write-ahead log: sources.with_wal
                         now = sources.with_wal(path if path[:1] == "/" else f"{source_dir}/{rel}", now)
