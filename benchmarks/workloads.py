@@ -15,15 +15,32 @@ from memvault_hooks.hook_scripts import ENTRY
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
+# The `memvault` command; in the benchmark's venv, the console script pip writes for
+# `[project.scripts]` (CONSOLE_SCRIPT: no runpy, which `python -m` adds, ~4 ms).
 MEMVAULT = [PYTHON, "-m", "memvault_hooks"]
 # The sync as the crontab line starts it (commands/cron.py): the entry itself, no runpy.
 CRON_SYNC = [PYTHON, "-c", ENTRY]   # (without -I: the package may come from PYTHONPATH here)
+# pip's console script for `memvault = "memvault_hooks.main:main"`, word for word.
+CONSOLE_SCRIPT = """#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from memvault_hooks.main import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
 
 
 def use_python(python: str) -> None:
+    """Run everything with the benchmark venv's `python`, and `memvault` as its console script."""
     global PYTHON, MEMVAULT, CRON_SYNC
     PYTHON = python
-    MEMVAULT = [python, "-m", "memvault_hooks"]
+    script = os.path.join(os.path.dirname(python), "memvault")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write(CONSOLE_SCRIPT.format(python=python))
+    os.chmod(script, 0o755)
+    MEMVAULT = [script]
     CRON_SYNC = [python, "-I", "-c", ENTRY]
 
 
