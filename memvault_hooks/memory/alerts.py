@@ -11,7 +11,9 @@ The record (`<vault>/.memvault-alerts.json`, machine-local like `.last_sync`, ne
 committed, owner-only) keeps the unacknowledged alerts with the last good version's rev,
 until `memvault ack`, a restore of the file, or a later version that is no longer shrunken
 against that last good version. An acknowledged condition that persists (a file that stays
-gone, so the vault's latest stays the same) is not raised again until it changes.
+gone, so the vault's latest stays the same) is not raised again until it changes. It also
+keeps the measure of each version a sync committed, by the vault file's stat, so the next
+sync measures only the new copy.
 
 Where it is wired (vault/losswatch.py owns the sync's side; commands/ack.py, status.py,
 log.py and history/restorer.py the rest):
@@ -294,9 +296,13 @@ class Record:
     """The unacknowledged alerts of one vault, and the acknowledged conditions."""
 
     def __init__(self, active: dict[str, Alert] | None = None,
-                 acked: dict[str, tuple[str, int, int]] | None = None) -> None:
+                 acked: dict[str, tuple[str, int, int]] | None = None,
+                 measures: dict[str, list[Any]] | None = None) -> None:
         self.alerts = active or {}
         self.acked = acked or {}
+        # The measure of each file in the vault's work tree as a sync last took it, by the
+        # file's stat: [size, mtime_ns, ctime_ns, inode, kind, measure] (`measure_of`).
+        self.measures = measures or {}
 
     @classmethod
     def load(cls, vault_path: str) -> Record:
@@ -306,16 +312,29 @@ class Record:
                 data = json.loads(f.read(1 << 22))
             active = {a["path"]: Alert(**a) for a in data["active"]}
             acked = {p: (str(k), int(b), int(a)) for p, (k, b, a) in data["acked"].items()}
+            measures = data.get("measures")
         except (OSError, ValueError, KeyError, TypeError):
             return cls()
-        return cls(active, acked)
+        return cls(active, acked, measures if isinstance(measures, dict) else None)
 
     def save(self, vault_path: str) -> None:
         """Written atomically, readable by its owner alone."""
         path = os.path.join(vault_path, ALERTS_NAME)
         data = {"version": 1, "active": [a.to_json() for a in self.active()],
-                "acked": {p: list(c) for p, c in sorted(self.acked.items())}}
+                "acked": {p: list(c) for p, c in sorted(self.acked.items())},
+                "measures": self.measures}
         write_atomic(path, json.dumps(data, indent=1).encode())
+
+    def measure_of(self, path: str, st: os.stat_result, kind: str) -> int | None:
+        """The measure kept for `path` while the file has the stat `st`; None when unknown."""
+        kept = self.measures.get(path)
+        key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, kind]
+        if isinstance(kept, list) and len(kept) == 6 and kept[:5] == key and type(kept[5]) is int:
+            return kept[5]  # type: ignore[no-any-return]
+        return None
+
+    def keep_measure(self, path: str, st: os.stat_result, kind: str, measure: int) -> None:
+        self.measures[path] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, kind, measure]
 
     def active(self) -> list[Alert]:
         return sorted(self.alerts.values(), key=lambda a: (a.time, a.path))

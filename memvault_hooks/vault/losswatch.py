@@ -3,7 +3,7 @@
 Only a sync that found something changed looks: each memory file it is about to back up
 (and each that was emptied into invalid content, or vanished) is measured against the
 vault's latest version, which is the file in the vault's work tree (streamed: memory
-stays bounded). A new alert goes into the commit that backs up the shrunken content
+stays bounded), or the measure the sync that committed it kept. A new alert goes into the commit that backs up the shrunken content
 (`Memvault-Alert:` trailer), onto stderr (also in a quiet run: cron mails it) and into the
 logs; the record of active alerts is what `status` and `ack` read.
 """
@@ -31,6 +31,7 @@ class LossWatch:
         self.raised: list[alerts.Alert] = []
         self._record: alerts.Record | None = None
         self._head: str | None = None
+        self._taken: dict[str, tuple[str, int]] = {}  # rel -> (kind, measure) of the copy to commit
 
     def look(self, rel: str, live_copy: str | None, emptied: bool = False) -> None:
         """Measure `rel`: its captured content at `live_copy`, None when the file is gone
@@ -61,9 +62,12 @@ class LossWatch:
             after = alerts.measure_file(live_copy, kind)
             if after is None:
                 return  # not measurable for its kind (a restore's unvalidated copy): no verdict
+            self._taken[rel] = (kind, after)  # the vault's version after the commit (`committed`)
         if not self._head:
             return
-        before = alerts.measure_file(stored, kind)
+        before = self._record.measure_of(rel, held, kind)
+        if before is None:
+            before = alerts.measure_file(stored, kind)
         alert = self._record.update(rel, before, after, self.cfg.alert_shrink, good_rev=self._head,
                                     now=logs.utc_now(), kind=kind)
         if alert is not None:
@@ -75,10 +79,22 @@ class LossWatch:
         return [a.trailer() for a in self.raised if a.path in changed and a.kind != "vanished"]
 
     def committed(self, rev: str, changes: list[tuple[str, str]]) -> None:
-        if self._record is not None:
-            for path, _ in changes:
-                if any(a.path == path for a in self.raised):
-                    self._record.committed(path, rev)
+        """The commit is made: note the alerts it carries, and keep the measure of each
+        version it put in the vault's work tree (the next sync's `before`, not read again)."""
+        if self._record is None:
+            return
+        for path, change in changes:
+            if any(a.path == path for a in self.raised):
+                self._record.committed(path, rev)
+            taken = self._taken.get(path)
+            if change == "deleted" or taken is None:
+                self._record.measures.pop(path, None)
+                continue
+            try:
+                st = os.lstat(self.vault.stored_path(path))
+            except OSError:
+                continue
+            self._record.keep_measure(path, st, *taken)
 
     def finish(self) -> None:
         """Keep the record; say each new alert on stderr and in the logs."""

@@ -8,6 +8,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from support import Project
 from trigger_support import commit_count
 from trigger_support import trailers
@@ -233,3 +235,38 @@ def test_a_large_file_no_smaller_than_the_vaults_version_is_not_measured(project
     project.write("memory.json", json.dumps({"grown": data["grown"]}))   # smaller: measured, then shrunk
     assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
     assert len(measured) == 2
+
+
+def test_the_vault_version_is_measured_once(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync keeps the measure of each version it committed, by the vault file's stat: the
+    next sync reads only the new copy, and still raises its alert against that measure; a
+    vault file that changed since (another machine's version) is measured again."""
+    from memvault_hooks.main import main
+    from memvault_hooks.memory import alerts
+
+    _setup(project)
+    measured: list[str] = []
+    real = alerts.measure_file
+
+    def counted(path: str, kind: str) -> int | None:
+        measured.append(path)
+        return real(path, kind)
+
+    monkeypatch.setattr(alerts, "measure_file", counted)
+    stored = str(project.stored / "memory.json")
+
+    def sync_with(doc: dict[str, object]) -> None:
+        project.write("memory.json", json.dumps(doc))
+        measured.clear()
+        assert main(["-C", str(project.root), "sync", "--quiet"]) == 0
+
+    sync_with({f"k{i}": i for i in range(100)})
+    assert stored in measured                                  # nothing kept yet for the first version
+    sync_with({f"k{i}": i for i in range(90)})
+    assert stored not in measured and len(measured) == 1       # only the new copy was read
+    assert "Memvault-Alert" not in trailers(project.vault)
+    sync_with({"k0": 0})
+    assert trailers(project.vault)["Memvault-Alert"] == "memory.json: shrunk 90 -> 1"
+    (project.stored / "memory.json").write_text(json.dumps({f"k{i}": i for i in range(5)}))  # changed under us
+    sync_with({"k0": 0, "k1": 1})
+    assert stored in measured
