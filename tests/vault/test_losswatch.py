@@ -23,6 +23,26 @@ def _setup(project: Project, extra: str = "") -> None:
     assert project.sync().returncode == 0
 
 
+@pytest.fixture
+def measured(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths alerts.measure_file reads, in order (syncs run in this process by main())."""
+    import sys
+
+    from memvault_hooks.memory import alerts
+
+    paths: list[str] = []
+    real = alerts.measure_file
+
+    def counted(path: str, kind: str) -> int | None:
+        paths.append(path)
+        return real(path, kind)
+
+    monkeypatch.setattr(alerts, "measure_file", counted)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() wraps them; put them back afterwards
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    return paths
+
+
 def _status(project: Project) -> tuple[int, dict[str, object], str]:
     text = project.run("status")
     proc = project.run("status", "--json")
@@ -200,27 +220,15 @@ def test_an_alert_from_a_hook_lands_in_the_error_log_once(project: Project) -> N
     assert _status(project)[0] == 1
 
 
-def test_a_large_file_no_smaller_than_the_vaults_version_is_not_measured(project: Project, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_large_file_no_smaller_than_the_vaults_version_is_not_measured(project: Project, measured: list[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Measuring parses both versions in full: above losswatch.MEASURED_UP_TO (here lowered
     to 0 bytes) a file that did not get smaller in bytes is left alone (a large file appended
     to costs nothing more); a smaller one is measured, and so is every small file."""
-    import sys
-
     from memvault_hooks.main import main
-    from memvault_hooks.memory import alerts
     from memvault_hooks.vault import losswatch
 
     _setup(project)
-    measured: list[str] = []
-    real = alerts.measure_file
-
-    def counted(path: str, kind: str) -> int | None:
-        measured.append(path)
-        return real(path, kind)
-
-    monkeypatch.setattr(alerts, "measure_file", counted)
-    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() wraps them; put them back afterwards
-    monkeypatch.setattr(sys, "stderr", sys.stderr)
     data = json.loads((project.root / "memory.json").read_text())
     data["grown"] = ["one more entry"] * 10
     project.write("memory.json", json.dumps(data))
@@ -237,22 +245,13 @@ def test_a_large_file_no_smaller_than_the_vaults_version_is_not_measured(project
     assert len(measured) == 2
 
 
-def test_the_vault_version_is_measured_once(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_vault_version_is_measured_once(project: Project, measured: list[str]) -> None:
     """A sync keeps the measure of each version it committed, by the vault file's stat: the
     next sync reads only the new copy, and still raises its alert against that measure; a
     vault file that changed since (another machine's version) is measured again."""
     from memvault_hooks.main import main
-    from memvault_hooks.memory import alerts
 
     _setup(project)
-    measured: list[str] = []
-    real = alerts.measure_file
-
-    def counted(path: str, kind: str) -> int | None:
-        measured.append(path)
-        return real(path, kind)
-
-    monkeypatch.setattr(alerts, "measure_file", counted)
     stored = str(project.stored / "memory.json")
 
     def sync_with(doc: dict[str, object]) -> None:
