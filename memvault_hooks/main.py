@@ -30,12 +30,27 @@ def peek(argv: Sequence[str]) -> tuple[str | None, str | None, str | None, list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line (`argv`, or the process's own); its exit code."""
+    program = argv is None  # this process's command line: it exits when main returns
     argv = list(sys.argv[1:] if argv is None else argv)
     from memvault_hooks import urls
 
     if not isinstance(sys.stdout, urls.MaskedStream):  # credentials in a URL are never printed
         sys.stdout = urls.MaskedStream(sys.stdout)  # type: ignore[assignment]
         sys.stderr = urls.MaskedStream(sys.stderr)  # type: ignore[assignment]
+    collecting = gc.isenabled()
+    try:
+        return _dispatch(argv)
+    finally:
+        if program:
+            # Python's exit walks every object still alive looking for cycles (the state
+            # record's thousands of entries: ~5 ms); frozen objects are not walked.
+            gc.freeze()
+        elif collecting:
+            gc.enable()
+
+
+def _dispatch(argv: list[str]) -> int:
     directory, explicit, command, rest = peek(argv)
     # The no-change check allocates thousands of small objects (the stat cache, one stat a
     # file) and none that refer to each other: the cyclic collector would only walk them.
