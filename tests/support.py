@@ -114,3 +114,35 @@ def make_project(base: Path, files: tuple[str, ...] = ("memory.json", "gpt4o_mem
     return Project(root, vault)
 
 
+def run_in_pty(argv: list[str], answers: list[bytes], env: dict[str, str], cwd: Path | None = None) -> bytes:
+    """Run argv (in `cwd`) on a pseudo-terminal of its own, typing each answer after each
+    prompt (a chunk asking for a passphrase, or for it again); its output. It must exit 0."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        if cwd is not None:
+            os.chdir(cwd)
+        os.execvpe(argv[0], argv, env)
+    out = b""
+    pending = list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 20)
+            if not ready:
+                break
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if pending and (b"assphrase" in chunk or b"again" in chunk):
+                os.write(fd, pending.pop(0))
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    return out

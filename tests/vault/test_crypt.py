@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from memvault_hooks.vault import crypt
+from support import run_in_pty
 
 
 def test_key_kept_private_and_loaded_back(tmp_path: Path) -> None:
@@ -81,7 +82,7 @@ def test_passphrase_from_environment_never_prompts_in_hooks(monkeypatch: pytest.
 def test_passphrase_typed_at_a_terminal(tmp_path: Path) -> None:
     code = "from memvault_hooks.vault import crypt; print('GOT', crypt.passphrase('x', interactive=True, confirm=True))"
     env = {k: v for k, v in os.environ.items() if k != "MEMVAULT_PASSPHRASE"}
-    out = _run_in_pty([sys.executable, "-c", code], [b"typed one\n", b"typed one\n"], env)
+    out = run_in_pty([sys.executable, "-c", code], [b"typed one\n", b"typed one\n"], env)
     assert b"GOT typed one" in out
 
 
@@ -96,37 +97,6 @@ def test_age_cli_opens_what_pyrage_wrote(tmp_path: Path) -> None:
                          capture_output=True, check=True, timeout=30).stdout
     assert out == b"hello vault\n"
     (tmp_path / "wrapped.age").write_bytes(crypt.wrap_key(key, "pass phrase"))
-    typed = _run_in_pty(["age", "-d", "-o", str(tmp_path / "unwrapped.txt"), str(tmp_path / "wrapped.age")],
+    typed = run_in_pty(["age", "-d", "-o", str(tmp_path / "unwrapped.txt"), str(tmp_path / "wrapped.age")],
                         [b"pass phrase\n"], dict(os.environ))
     assert crypt.load_key(str(tmp_path / "unwrapped.txt")) == key, typed
-
-
-def _run_in_pty(argv: list[str], answers: list[bytes], env: dict[str, str]) -> bytes:
-    """Run argv on a pseudo-terminal of its own, typing each answer after each prompt."""
-    import pty
-    import select
-
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.execvpe(argv[0], argv, env)
-    out = b""
-    pending = list(answers)
-    try:
-        while True:
-            ready, _, _ = select.select([fd], [], [], 20)
-            if not ready:
-                break
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if pending and (b"assphrase" in chunk or b"again" in chunk):
-                os.write(fd, pending.pop(0))
-    finally:
-        os.close(fd)
-        _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, out
-    return out

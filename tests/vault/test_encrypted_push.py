@@ -22,6 +22,7 @@ from support import MEMVAULT
 from support import Project
 from support import git
 from support import make_project
+from support import run_in_pty
 
 PHRASE = "correct horse battery staple"
 SECRET = "the user's dog is called Quetzalcoatl"
@@ -171,13 +172,20 @@ def _as_host(prefix: list[str] | None, project: Project, env: dict[str, str], *a
                           env=env, timeout=120)
 
 
-def test_two_machines_share_one_encrypted_remote(tmp_path: Path) -> None:
+def _first_machine(tmp_path: Path) -> tuple[Path, Project, dict[str, str], dict[str, str]]:
+    """An encrypted remote and machine a (its own HOME) that set it up and pushed a backup:
+    (the remote, a, a's environment, an environment for machine b)."""
     remote = bare_remote(tmp_path)
     env_a, env_b = home_env(tmp_path, "a"), home_env(tmp_path, "b")
     a = encrypted_project(tmp_path, remote, "a")
     a.config(encrypted_config(a, remote), env=env_a)
     ok(a.run("init", env=with_phrase(env_a)))
     ok(a.sync(env=env_a))
+    return remote, a, env_a, env_b
+
+
+def test_two_machines_share_one_encrypted_remote(tmp_path: Path) -> None:
+    remote, a, env_a, env_b = _first_machine(tmp_path)
 
     b_root = tmp_path / "b"
     b_root.mkdir()
@@ -288,12 +296,7 @@ def test_passphrase_for_a_plain_remote_is_ignored_with_a_note(tmp_path: Path) ->
 
 
 def test_truncated_bundle_reported_by_verify_and_skipped_by_fetch(tmp_path: Path) -> None:
-    remote = bare_remote(tmp_path)
-    env_a, env_b = home_env(tmp_path, "a"), home_env(tmp_path, "b")
-    a = encrypted_project(tmp_path, remote, "a")
-    a.config(encrypted_config(a, remote), env=env_a)
-    ok(a.run("init", env=with_phrase(env_a)))
-    ok(a.sync(env=env_a))
+    remote, a, env_a, env_b = _first_machine(tmp_path)
     a.write("gpt4o_memories.json", json.dumps({"damaged": "bundle"}) + "\n")
     ok(a.sync(env=env_a))
     ok(a.run("verify", env=env_a))
@@ -395,8 +398,6 @@ def test_init_joining_with_a_wrong_passphrase_writes_nothing(tmp_path: Path) -> 
 
 def test_passphrase_typed_at_a_terminal_once(tmp_path: Path) -> None:
     """recover on a terminal asks once (getpass), and the typed passphrase opens the key."""
-    import pty
-
     remote = bare_remote(tmp_path)
     a = encrypted_project(tmp_path, remote, "a")
     ok(a.run("init", env=with_phrase()))
@@ -406,27 +407,8 @@ def test_passphrase_typed_at_a_terminal_once(tmp_path: Path) -> None:
     git(root, "init", "-q", "-b", "main")
     fresh = Project(root, tmp_path / "fresh-vault")
     fresh.config(encrypted_config(fresh, remote))
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: memvault on a terminal
-        os.chdir(root)
-        env = no_phrase()
-        os.execve(MEMVAULT[0], [*MEMVAULT, "recover", "--from", str(remote)], env)
-    out = b""
-    asked = 0
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-        if out.count(b"Passphrase") > asked:
-            asked = out.count(b"Passphrase")
-            os.write(fd, (PHRASE + "\n").encode())
-    _, code = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(code) == 0, out.decode(errors="replace")
-    assert asked == 1
+    out = run_in_pty([*MEMVAULT, "recover", "--from", str(remote)], [(PHRASE + "\n").encode()], no_phrase(), cwd=root)
+    assert out.count(b"Passphrase") == 1
     assert "Quetzalcoatl" in (root / "memory.json").read_text()
 
 

@@ -15,6 +15,7 @@ import pytest
 from memvault_hooks.vault import crypt
 from memvault_hooks.vault import encrypted_remote
 from memvault_hooks.vault.encrypted_remote import EncryptedRemote
+from support import run_in_pty
 
 PHRASE = "a long enough passphrase"
 SECRET_CONTENT = "the user prefers tabs over spaces"
@@ -157,8 +158,6 @@ def test_a_damaged_bundle_is_skipped_and_reported(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed (.ci/run installs Debian's age)")
 def test_decrypt_by_hand_with_age_and_git_following_the_readme(tmp_path: Path) -> None:
-    from test_crypt import _run_in_pty
-
     remote = bare(tmp_path)
     vault = make_vault(tmp_path, "a")
     commit(vault, FILE_NAME, SECRET_CONTENT, SUBJECT)
@@ -172,7 +171,7 @@ def test_decrypt_by_hand_with_age_and_git_following_the_readme(tmp_path: Path) -
     readme = (here / "README.md").read_text()
     assert "age -d -o vault-key.txt keys/<id>.age" in readme
     (key_file,) = (here / "keys").iterdir()
-    _run_in_pty(["age", "-d", "-o", str(here / "vault-key.txt"), str(key_file)], [PHRASE.encode() + b"\n"],
+    run_in_pty(["age", "-d", "-o", str(here / "vault-key.txt"), str(key_file)], [PHRASE.encode() + b"\n"],
                 dict(os.environ))
     git(here, "init", "-q", "vault")
     (folder,) = (here / "machines").iterdir()
