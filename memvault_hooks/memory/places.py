@@ -135,11 +135,11 @@ def capture(cfg: Config, stored: str, tmp_dir: str, validate: bool = True,
     from memvault_hooks.vault import snapshot
 
     folder, rel, _ = locate(cfg, stored)
-    if rel == stored:
-        return snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress, store=store)
     try:
         cap = snapshot.capture(folder, rel, tmp_dir, validate=validate, progress=progress, store=store)
     except snapshot.Unreadable as exc:
+        if rel == stored:
+            raise
         from memvault_hooks.ui.pathquote import quote
 
         text = str(exc)
