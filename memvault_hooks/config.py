@@ -6,7 +6,9 @@ TYPE_CHECKING = False  # typing itself costs ~3 ms at start: the hook's no-chang
 
 from memvault_hooks import dirs
 from memvault_hooks.memory import sources
+from memvault_hooks.errors import TYPE_NAMES
 from memvault_hooks.errors import ConfigError
+from memvault_hooks.errors import type_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -49,8 +51,6 @@ _VAULT_KEYS = {
     "timeout": (int, float),
     "encrypt": bool,
 }
-_TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "a mapping",
-               bool: "true or false", float: "a number", type(None): "null"}
 
 
 class Config:
@@ -155,13 +155,9 @@ def _read_yaml(path: str) -> Mapping[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(path, "(top level)", f"is {_type_name(data)}, not a mapping",
+        raise ConfigError(path, "(top level)", f"is {type_name(data)}, not a mapping",
                           "write `key: value` lines such as `version: 1`")
     return data
-
-
-def _type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def _check_keys(path: str, prefix: str, data: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
@@ -177,12 +173,8 @@ def _check_keys(path: str, prefix: str, data: Mapping[str, Any], schema: Mapping
         else:
             ok = isinstance(value, types)
         if not ok:
-            wanted = " or ".join(_TYPE_NAMES[t] for t in types if not (t is int and float in types))
-            raise ConfigError(path, name, f"is {_type_name(value)} ({value!r})", f"make it {wanted}")
-
-
-def _is_within(child: str, parent: str) -> bool:
-    return sources.inside(os.path.realpath(child), os.path.realpath(parent))
+            wanted = " or ".join(TYPE_NAMES[t] for t in types if not (t is int and float in types))
+            raise ConfigError(path, name, f"is {type_name(value)} ({value!r})", f"make it {wanted}")
 
 
 def _resolve(project: str, value: str) -> str:
@@ -211,7 +203,7 @@ def check_remote(where: str, project: str, remote: str) -> None:
     if any(c in remote for c in "\n\r\0"):
         raise ConfigError(where, "vault.remote", "holds a line break or NUL", "give the vault's git URL on one line")
     folder = urls.local_path(remote, project)
-    if folder is not None and _is_within(folder, project):
+    if folder is not None and sources.within(folder, project):
         raise ConfigError(where, "vault.remote", f"{urls.mask(remote)!r} names {folder}, inside the project "
                           "(a relative path is read from the project folder)",
                           "give a URL, or a folder outside the project such as ~/vault-remote.git")
@@ -226,7 +218,7 @@ def _with_presets(where: str, project: str, source_dir: str, files: list[str], n
 
     for i, name in enumerate(names):
         if not isinstance(name, str):
-            raise ConfigError(where, f"presets[{i}]", f"is {_type_name(name)} ({name!r})",
+            raise ConfigError(where, f"presets[{i}]", f"is {type_name(name)} ({name!r})",
                               f"give a preset name: {', '.join(presets.NAMES)}")
         if name not in presets.PRESETS:
             raise ConfigError(where, f"presets[{i}]", f"{name!r} is not a preset",
@@ -259,7 +251,7 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
         raise ConfigError(where, "files", "is empty", "list at least one memory file name or glob pattern")
     for i, entry in enumerate(files):
         if not isinstance(entry, str):
-            raise ConfigError(where, f"files[{i}]", f"is {_type_name(entry)} ({entry!r})",
+            raise ConfigError(where, f"files[{i}]", f"is {type_name(entry)} ({entry!r})",
                               "make it a file name or glob pattern in quotes")
         _check_relative(where, f"files[{i}]", entry, "a file name or glob pattern")
 
@@ -271,10 +263,10 @@ def _build(project: str, config_file: str | None, raw: Mapping[str, Any]) -> Con
     pid = dirs.project_id(project)
     vault_value = vault.get("path")
     vault_path = _resolve(project, vault_value) if vault_value else os.path.join(dirs.data_dir(), "vaults", pid)
-    if _is_within(vault_path, source_dir) or _is_within(source_dir, vault_path):
+    if sources.within(vault_path, source_dir) or sources.within(source_dir, vault_path):
         raise ConfigError(where, "vault.path", f"{vault_path} overlaps source_dir {source_dir}",
                           "choose a vault folder outside source_dir (or drop the key for the default)")
-    if _is_within(vault_path, project):
+    if sources.within(vault_path, project):
         # A vault in the project's folder lives in a tree whose contents arrive with `git
         # clone` and `git pull` from others, and is lost with it (`git clean`, a fresh clone).
         raise ConfigError(where, "vault.path", f"{vault_path} is inside the project {project}",

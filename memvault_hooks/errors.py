@@ -9,6 +9,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
+# How a configuration error names the type of a value it refuses.
+TYPE_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "a mapping",
+              bool: "true or false", float: "a number", type(None): "null"}
+
+
+def type_name(value: object) -> str:
+    return TYPE_NAMES.get(type(value), type(value).__name__)
+
+
 class MemvaultError(Exception):
     """A runtime failure: the reason is printed and logged, exit code 1."""
 

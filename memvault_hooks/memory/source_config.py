@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from memvault_hooks.errors import ConfigError
+from memvault_hooks.errors import type_name
 from memvault_hooks.memory import sources as found_files
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -32,16 +33,6 @@ class Extra:
         self.outside: list[Setting] = []
 
 
-def _type_name(value: object) -> str:
-    names = {str: "a string", list: "a list", dict: "a mapping", int: "a whole number",
-             float: "a number", bool: "true or false", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _inside(child: str, parent: str) -> bool:
-    return found_files.inside(os.path.realpath(child), os.path.realpath(parent))
-
-
 def _setting(key: str, folder: str, patterns: tuple[str, ...], what: str) -> Setting:
     listed = ", ".join(patterns)
     return (key, f"{folder} ({listed})",
@@ -51,13 +42,13 @@ def _setting(key: str, folder: str, patterns: tuple[str, ...], what: str) -> Set
 def _check_patterns(where: str, key: str, value: object) -> tuple[str, ...]:
     fix = f"list the files to back up, relative to the source's dir, such as [\"**/*.md\"]"
     if not isinstance(value, list):
-        raise ConfigError(where, key, f"is {_type_name(value)} ({value!r})", fix)
+        raise ConfigError(where, key, f"is {type_name(value)} ({value!r})", fix)
     if not value:
         raise ConfigError(where, key, "is empty", fix)
     for j, pattern in enumerate(value):
         name = f"{key}[{j}]"
         if not isinstance(pattern, str):
-            raise ConfigError(where, name, f"is {_type_name(pattern)} ({pattern!r})",
+            raise ConfigError(where, name, f"is {type_name(pattern)} ({pattern!r})",
                               "make it a file name or glob pattern in quotes")
         parts = pattern.replace("\\", "/").split("/")
         if not pattern.strip() or any(c in pattern for c in "\n\r\0"):
@@ -75,7 +66,7 @@ def _entry(where: str, i: int, entry: object, project: str, vault_path: str,
            taken: dict[str, str]) -> Source:
     key = f"sources[{i}]"
     if not isinstance(entry, dict):
-        raise ConfigError(where, key, f"is {_type_name(entry)} ({entry!r})", f"write it as {EXAMPLE}")
+        raise ConfigError(where, key, f"is {type_name(entry)} ({entry!r})", f"write it as {EXAMPLE}")
     for name in entry:
         if name not in _KEYS:
             raise ConfigError(where, f"{key}.{name}", "unknown key", "use name, dir and files")
@@ -91,13 +82,13 @@ def _entry(where: str, i: int, entry: object, project: str, vault_path: str,
     taken[name] = f"the name of {key}"
     folder = entry["dir"]
     if not isinstance(folder, str):
-        raise ConfigError(where, f"{key}.dir", f"is {_type_name(folder)} ({folder!r})",
+        raise ConfigError(where, f"{key}.dir", f"is {type_name(folder)} ({folder!r})",
                           "give a folder: absolute, ~/..., or relative to the project")
     if not folder.strip() or any(c in folder for c in "\n\r\0"):
         raise ConfigError(where, f"{key}.dir", "is empty or holds a line break",
                           "give a folder: absolute, ~/..., or relative to the project")
     resolved = os.path.normpath(os.path.join(project, os.path.expanduser(folder)))
-    if _inside(resolved, vault_path) or _inside(vault_path, resolved):
+    if found_files.within(resolved, vault_path) or found_files.within(vault_path, resolved):
         raise ConfigError(where, f"{key}.dir", f"{resolved} overlaps the vault {vault_path}",
                           "give a folder outside the vault (the vault holds the backups, not memory files)")
     patterns = _check_patterns(where, f"{key}.files", entry["files"])

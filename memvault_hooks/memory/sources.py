@@ -82,6 +82,11 @@ def inside(real: str, real_root: str) -> bool:
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
+def within(child: str, parent: str) -> bool:
+    """Whether the path `child` is `parent` or lies below it, both resolved (links followed)."""
+    return inside(os.path.realpath(child), os.path.realpath(parent))
+
+
 def none_found(source_dir: str, patterns: tuple[str, ...], config_file: str | None) -> str:
     """What to say when no pattern matches any file: what was looked for, where, and the fix."""
     where = config_file or "a .memvault.yaml at the project's root (`memvault init` writes one)"
