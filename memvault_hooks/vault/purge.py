@@ -19,8 +19,9 @@ from memvault_hooks.errors import MemvaultError
 from memvault_hooks.vault import held
 from memvault_hooks.vault import state
 from memvault_hooks.vault import statcache
-from memvault_hooks.vault.replay import _changes
-from memvault_hooks.vault.replay import _read_commit
+from memvault_hooks.vault.replay import apply_changes
+from memvault_hooks.vault.replay import commit_changes
+from memvault_hooks.vault.replay import read_commit
 from memvault_hooks.vault.vault import REPLAY_INDEX
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def purge(cfg: Config, vault: Vault) -> Purged:
     try:
         for line in lines:
             commit, *parents = line.split()
-            changes = _changes(vault, commit, parents[0] if parents else None)
+            changes = commit_changes(vault, commit, parents[0] if parents else None)
             rewritten = [(path, mode, cleaned(blob, path) if mode != "0" else blob, added)
                          for path, mode, blob, added in changes]
             new_parents = [new_of.get(p, p) for p in parents]
@@ -87,11 +88,8 @@ def purge(cfg: Config, vault: Vault) -> Purged:
                 vault.git("read-tree", new_parents[0], env=index_env)
             else:
                 vault.git("read-tree", "--empty", env=index_env)
-            info = b"".join(f"{mode} {blob}\t{path}".encode("utf-8", errors="surrogateescape") + b"\0"
-                            for path, mode, blob, _ in rewritten)
-            vault.git("update-index", "-z", "--index-info", input=info, env=index_env)
-            tree = vault.git("write-tree", env=index_env).decode().strip()
-            env, body = _read_commit(vault, commit)
+            tree = apply_changes(vault, rewritten, index_env)
+            env, body = read_commit(vault, commit)
             args = [arg for p in new_parents for arg in ("-p", p)]
             new_of[commit] = vault.git("commit-tree", tree, *args, input=body, env=env).decode().strip()
             done.commits += 1

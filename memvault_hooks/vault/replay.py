@@ -42,11 +42,11 @@ def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = No
     local_times: dict[str, int] = {}
     for line in lines:
         commit, *parents = line.split()
-        env, body = _read_commit(vault, commit)
+        env, body = read_commit(vault, commit)
         if message.parse(body.decode("utf-8", errors="replace")).trailers.get(
                 message.TRAILER_TRIGGER) == MERGE_TRIGGER:
             continue  # it only put a remote backup back: the remote holds that (or newer) already
-        changes = _changes(vault, commit, parents[0] if parents else None)
+        changes = commit_changes(vault, commit, parents[0] if parents else None)
         stale = [path for path, _, blob, added in changes if added and _older_upstream(vault, upstream, path, blob)]
         if stale and behind is not None:
             behind.extend(p for p in stale if p not in behind)
@@ -55,7 +55,7 @@ def replay(vault: Vault, head: str, upstream: str, behind: list[str] | None = No
             continue
         for path, _, _, _ in changes:
             local_times[path] = _commit_time(env)
-        new_tree = _apply(vault, changes, index_env)
+        new_tree = apply_changes(vault, changes, index_env)
         if new_tree == tree:
             continue  # the remote already holds exactly this
         tip = vault.git("commit-tree", new_tree, "-p", tip, input=body, env=env).decode().strip()
@@ -84,7 +84,7 @@ def _older_upstream(vault: Vault, upstream: str, path: str, blob: str) -> bool:
     return latest is not None and latest != blob and blob in vault.blob_history(path, upstream)
 
 
-def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, str, str, bool]]:
+def commit_changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, str, str, bool]]:
     """(path, mode, blob, added) a commit set against its first parent; mode '0' = deleted."""
     args = [parent, commit] if parent else ["--root", commit]
     out = vault.git("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", *args)
@@ -102,7 +102,7 @@ def _changes(vault: Vault, commit: str, parent: str | None) -> list[tuple[str, s
     return changes
 
 
-def _read_commit(vault: Vault, commit: str) -> tuple[dict[str, str], bytes]:
+def read_commit(vault: Vault, commit: str) -> tuple[dict[str, str], bytes]:
     """The environment that recreates a commit's author and committer, and its message."""
     raw = vault.git("cat-file", "commit", commit)
     header, _, body = raw.partition(b"\n\n")
@@ -134,7 +134,8 @@ def _remote_times(vault: Vault, base: str | None, upstream: str, paths: set[str]
     return times
 
 
-def _apply(vault: Vault, changes: list[tuple[str, str, str, bool]], index_env: dict[str, str]) -> str:
+def apply_changes(vault: Vault, changes: list[tuple[str, str, str, bool]], index_env: dict[str, str]) -> str:
+    """Set `changes` (commit_changes' shape) in the index of `index_env`; the tree it makes."""
     info = b"".join(f"{mode} {blob}\t{path}".encode("utf-8", errors="surrogateescape") + b"\0"
                     for path, mode, blob, _ in changes)
     vault.git("update-index", "-z", "--index-info", input=info, env=index_env)
@@ -151,7 +152,7 @@ def _take_remote(vault: Vault, tip: str, tree: str, upstream: str, paths: list[s
         mode, _, blob = meta.split()
         at_remote[name] = (mode, blob)
     changes = [(p, *at_remote.get(p, ("0", ZERO)), False) for p in paths]
-    new_tree = _apply(vault, changes, index_env)
+    new_tree = apply_changes(vault, changes, index_env)
     if new_tree == tree:
         return tip
     prefix = f"{vault.subdir}/"
