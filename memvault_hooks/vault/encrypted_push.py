@@ -195,7 +195,7 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
             logs.log(cfg.log_file, f"encrypted remote {'set up' if fresh else 'joined'} at {url}")
         late: list[str] = []
         skipped = integrate(cfg, vault, er, late)
-        remote._flag_behind(vault, record, late)
+        remote.flag_behind(vault, record, late)
         record["last_commit"] = vault.head()
         sent = unsent(vault)
         name = er.push(vault.branch) if sent else None

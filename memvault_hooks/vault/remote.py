@@ -212,7 +212,7 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
             if encrypted_remote.holds_encrypted_layout(vault.path, upstream):
                 raise RemoteError(encrypted_remote.ENCRYPTED_FIX)
             target = integrated(vault, upstream, late)
-            _flag_behind(vault, record, late)
+            flag_behind(vault, record, late)
         raise RemoteError(f"the remote kept refusing after {MAX_ATTEMPTS} attempts")
     except MemvaultError as exc:
         detail = str(exc)
@@ -224,7 +224,7 @@ def push_backlog(cfg: Config, vault: Vault, record: state.Record) -> str | None:
 
 # --- integrating the remote's backups -----------------------------------------------------
 
-def _flag_behind(vault: Vault, record: state.Record, paths: list[str]) -> None:
+def flag_behind(vault: Vault, record: state.Record, paths: list[str]) -> None:
     """Files the replay left out as behind the remote: no longer this machine's backups."""
     prefix = f"{vault.subdir}/"
     for path in paths:
