@@ -96,10 +96,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"memvault: using the vault already cloned from {url} at {cfg.vault_path}")
     else:
         print(f"memvault: cloned the vault from {url} into {cfg.vault_path}")
+    _note_remote(cfg, urls.resolve(url))
+    return Restore(cfg, trigger="recover").run(choice.resolve)
+
+
+def _note_remote(cfg: config.Config, url: str) -> None:
+    """Say so when vault.remote is not the remote the vault came from (`url`, resolved)."""
     if cfg.remote is None or not urls.same(urls.resolve(cfg.remote, cfg.project), url):
         print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "
-              f"set it to {urls.resolve(url)} to keep backing up there")
-    return Restore(cfg, trigger="recover").run(choice.resolve)
+              f"set it to {url} to keep backing up there")
 
 
 def _recover_encrypted(cfg: config.Config, url: str) -> None:
@@ -134,6 +139,4 @@ def _recover_encrypted(cfg: config.Config, url: str) -> None:
                             "recover; if this machine is the first to back up there, run `memvault sync`")
     said = "using the vault already joined to" if reused else "fetched and decrypted the vault from"
     print(f"memvault: {said} the encrypted remote {urls.mask(url)} into {cfg.vault_path}")
-    if cfg.remote is None or not urls.same(urls.resolve(cfg.remote, cfg.project), url):
-        print(f"memvault: note: vault.remote in the configuration is {cfg.remote or 'null'}; "
-              f"set it to {url} to keep backing up there")
+    _note_remote(cfg, url)

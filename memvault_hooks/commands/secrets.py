@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from typing import Any
 
 from memvault_hooks import config
+from memvault_hooks.atomic import write_atomic
 from memvault_hooks.errors import MemvaultError
 from memvault_hooks.errors import UsageError
 from memvault_hooks.vault import backup
@@ -96,15 +99,10 @@ def _allow(cfg: config.Config, vault: backup.Vault, wanted: str) -> dict[str, ob
         raise UsageError(f"no finding has the id {wanted!r} (the findings now: {known}); "
                          "run `memvault secrets` to list them")
     finding = match[0]
-    import os
-    import time
-
     when = int(time.time())
     rel = f"{held.ALLOW_DIR}/{finding.id}"
     folder = os.path.join(vault.path, held.ALLOW_DIR)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    from memvault_hooks.atomic import write_atomic
-
     write_atomic(os.path.join(folder, finding.id), held.allow_entry(finding, logs.utc_now(when), hostname()))
     vault.git("add", "--", rel)
     text = message.build(logs.utc_now(when), "secrets-allow", hostname(), None, [(rel, "added")])
