@@ -17,7 +17,6 @@ from memvault_hooks.history import dbdiff
 from memvault_hooks.history import filediff
 from memvault_hooks import options
 from memvault_hooks.memory import places
-from memvault_hooks.memory import safe_open
 from memvault_hooks.memory import sqlite_store
 from memvault_hooks.vault import dbcapture
 from memvault_hooks.vault import snapshot
@@ -79,7 +78,7 @@ class Side:
         """The first bytes of `rel` on this side (b'' when absent): whether it is a database."""
         if self.live:
             try:
-                fd = safe_open.open_inside(*places.locate(self.cfg, rel)[:2])
+                fd = places.open_live(self.cfg, rel)
             except OSError:
                 return b""
             try:
