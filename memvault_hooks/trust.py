@@ -63,7 +63,7 @@ def settings(project: str, source_dir: str, remote: str | None = None, encrypt: 
         found.append(("log_file", log_file, f"append a line per run to the file {log_file}"))
     if error_log:
         found.append(("error_log", error_log, f"append failures to the file {error_log}"))
-    if not sources.inside(os.path.realpath(source_dir), os.path.realpath(project)):
+    if not sources.within(source_dir, project):
         found.append(("source_dir", source_dir,
                       f"read memory files from {source_dir}, outside the project, and copy them into the vault"))
     found.extend(outside_sources)
