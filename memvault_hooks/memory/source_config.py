@@ -4,7 +4,8 @@
 Run when `.memvault.yaml` is parsed. What it returns is kept in the Config (and so in the
 hook's config cache): the fast path never imports this module, presets.py or a JSON parser.
 Each source becomes `(prefix, dir, patterns)` with prefix `@<name>/` (places.py reads them);
-each one outside the project becomes a trust setting that waits for `memvault allow`.
+every `sources` entry (SPEC "Trust" names them all) and each preset's place outside the
+project becomes a trust setting that waits for `memvault allow`.
 """
 from __future__ import annotations
 
